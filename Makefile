@@ -1,0 +1,31 @@
+# Two entry points: `make demo` runs the main job on the shipped defaults, `make test` runs the suite.
+# Both create .venv when it is missing and reinstall when pyproject.toml or this file changes.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+# Last release whose wheel bundles the FaceMesh models; installed without its declared requirements
+# (jax, opencv-contrib-python), whose run-time needs pyproject.toml lists instead.
+MEDIAPIPE := mediapipe==0.10.21
+DEMO_OUT ?= out/demo
+
+.PHONY: demo test lint
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml Makefile | $(BIN)/python
+	$(PIP) install --progress-bar off --upgrade pip
+	$(PIP) install --progress-bar off -e ".[test]"
+	$(PIP) install --progress-bar off --no-deps $(MEDIAPIPE)
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/swapcam extract "$$($(BIN)/swapcam samples --name woman)" --out $(DEMO_OUT)/extract --size 128
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

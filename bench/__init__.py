@@ -1,0 +1,1 @@
+"""Latency measurement: per stage, end to end, with baselines and report writers."""

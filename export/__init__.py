@@ -1,0 +1,1 @@
+"""Checkpoint → ONNX and ONNX → TensorRT engine conversion, with metadata and parity checks."""

@@ -1,0 +1,200 @@
+"""Face alignment: similarity transforms between frame pixels and aligned face crops.
+
+Training, export and the live pipeline all crop faces with these functions, so a model only ever sees
+crops made the way it was trained.
+
+Template ``swapcam-fm2d-v1``: the mean 2-D FaceMesh shape of real faces at the landmarks of the rigid
+parts of the face (eye corners, nose bridge and tip, nostril wings, mouth corners, jaw contour between ear
+and jaw angle), left-right symmetric, in the frame and units (cm, x right, y down, nose bridge on x = 0) of
+the front view of MediaPipe's canonical face mesh. ``stream.template_fit`` holds the derivation and a test
+re-derives these numbers from the sample footage. Lips, eyelids and brows move with expression and the chin
+drops when the mouth opens, so none of them steer the alignment. A face type is a square region of template
+space; ``coverage`` scales the region (1.2 = 20% more context around it).
+"""
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import cv2
+import numpy as np
+
+from stream.types import Affine, BGRCrop, BGRFrame, Landmarks, Mask, Points
+
+ALIGN_TEMPLATE = "swapcam-fm2d-v1"
+
+# FaceMesh landmark index → template position (x, y) in cm.
+_TEMPLATE_CM = MappingProxyType(
+    {
+        33: (-4.974, -2.742),
+        133: (-1.957, -2.642),
+        362: (1.957, -2.642),
+        263: (4.974, -2.742),
+        168: (0.000, -3.509),
+        6: (0.000, -2.633),
+        197: (0.000, -1.860),
+        195: (0.000, -1.159),
+        5: (0.000, -0.400),
+        4: (0.000, 0.561),
+        1: (0.000, 1.332),
+        98: (-2.054, 1.778),
+        327: (2.054, 1.778),
+        61: (-3.347, 4.236),
+        291: (3.347, 4.236),
+        234: (-7.308, -0.415),
+        93: (-7.223, 1.201),
+        132: (-7.009, 2.919),
+        58: (-6.538, 4.710),
+        454: (7.308, -0.415),
+        323: (7.223, 1.201),
+        361: (7.009, 2.919),
+        288: (6.538, 4.710),
+    }
+)
+STABLE_INDICES: tuple[int, ...] = tuple(_TEMPLATE_CM)
+
+# Mean eye centres (corner and lid points of each eye) in template space, fitted with the template: tests
+# and previews use them to check that crops are centred and upright.
+EYE_CENTRES_CM: tuple[tuple[float, float], ...] = ((-3.468, -2.702), (3.468, -2.702))
+RIGHT_EYE_INDICES = (33, 133, 159, 145)  # subject's right eye, left in the image
+LEFT_EYE_INDICES = (362, 263, 386, 374)
+
+
+@dataclass(frozen=True)
+class AlignedFace:
+    """One face cut out of a frame: the crop, the matrix that made it and its landmarks in crop pixels."""
+
+    crop: BGRCrop
+    matrix: Affine  # frame pixels → crop pixels
+    landmarks: Points  # (N, 2) in crop pixels
+
+
+@dataclass(frozen=True)
+class FaceRegion:
+    """A square of template space that a face type crops: its centre and half its side, in centimetres."""
+
+    centre: tuple[float, float]
+    half_side: float
+
+
+FACE_TYPES = MappingProxyType(
+    {
+        # brows to just above the chin tip, cheek to cheek: the inner face a classic swap model replaces
+        "face": FaceRegion(centre=(0.0, 1.0), half_side=7.5),
+        # forehead to below the chin, ear to ear
+        "whole_face": FaceRegion(centre=(0.0, 0.4), half_side=9.5),
+    }
+)
+
+MIN_SIZE, MAX_SIZE = 64, 512
+MIN_COVERAGE, MAX_COVERAGE = 0.5, 2.0
+
+
+@dataclass(frozen=True)
+class AlignSpec:
+    """How faces are cropped: face type, crop side in pixels and coverage. Invalid values are rejected."""
+
+    face_type: str = "whole_face"
+    size: int = 256
+    coverage: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.face_type not in FACE_TYPES:
+            raise ValueError(f"face type must be one of {sorted(FACE_TYPES)}, got {self.face_type!r}")
+        if not MIN_SIZE <= self.size <= MAX_SIZE:
+            raise ValueError(f"crop size must be {MIN_SIZE}..{MAX_SIZE} pixels, got {self.size}")
+        if not MIN_COVERAGE <= self.coverage <= MAX_COVERAGE:
+            raise ValueError(f"coverage must be {MIN_COVERAGE}..{MAX_COVERAGE}, got {self.coverage}")
+
+    def __str__(self) -> str:
+        return f"{self.face_type} {self.size}px coverage {self.coverage:g}"
+
+
+def template_to_crop(points_cm: Points, spec: AlignSpec) -> Points:
+    """Map template-space points (cm) to crop pixels for ``spec``."""
+    region = FACE_TYPES[spec.face_type]
+    pixels_per_cm = spec.size / (2.0 * region.half_side * spec.coverage)
+    return (np.asarray(points_cm, np.float64) - region.centre) * pixels_per_cm + spec.size / 2.0
+
+
+def template_points(spec: AlignSpec) -> Points:
+    """(K, 2) where the stable landmarks of ``STABLE_INDICES`` land in a crop made with ``spec``."""
+    return template_to_crop(np.array(list(_TEMPLATE_CM.values())), spec)
+
+
+def umeyama(src: Points, dst: Points) -> Affine:
+    """Least-squares similarity transform (rotation, uniform scale, translation) taking src onto dst.
+
+    Umeyama, "Least-squares estimation of transformation parameters between two point patterns",
+    IEEE TPAMI 13(4), 1991. Reflections are excluded.
+    """
+    src, dst = np.asarray(src, np.float64), np.asarray(dst, np.float64)
+    if src.shape != dst.shape or src.ndim != 2 or src.shape[1] != 2 or len(src) < 2:
+        raise ValueError(f"expected two (K>=2, 2) point sets of equal shape, got {src.shape} and {dst.shape}")
+    src_mean, dst_mean = src.mean(axis=0), dst.mean(axis=0)
+    src_c, dst_c = src - src_mean, dst - dst_mean
+    covariance = dst_c.T @ src_c / len(src)
+    u, singular, vt = np.linalg.svd(covariance)
+    signs = np.array([1.0, np.sign(np.linalg.det(u) * np.linalg.det(vt)) or 1.0])
+    rotation = u @ np.diag(signs) @ vt
+    src_variance = (src_c**2).sum() / len(src)
+    if src_variance == 0.0:
+        raise ValueError("source points are all identical: no transform is defined")
+    scale = float((singular * signs).sum() / src_variance)
+    translation = dst_mean - scale * rotation @ src_mean
+    return np.hstack([scale * rotation, translation[:, None]])
+
+
+def crop_matrix(landmarks: Landmarks, spec: AlignSpec) -> Affine:
+    """Affine taking frame pixels to crop pixels, fitted on the stable FaceMesh landmarks."""
+    if landmarks.ndim != 2 or landmarks.shape[0] <= max(STABLE_INDICES) or landmarks.shape[1] != 2:
+        raise ValueError(f"expected FaceMesh landmarks of shape (468 or 478, 2), got {landmarks.shape}")
+    return umeyama(landmarks[list(STABLE_INDICES)], template_points(spec))
+
+
+def invert_affine(matrix: Affine) -> Affine:
+    """Inverse of a (2, 3) affine: crop pixels back to frame pixels for paste-back."""
+    linear_inv = np.linalg.inv(matrix[:, :2])
+    return np.hstack([linear_inv, -(linear_inv @ matrix[:, 2])[:, None]])
+
+
+def transform_points(points: Points | Landmarks, matrix: Affine) -> Points:
+    """Apply a (2, 3) affine to (N, 2) points."""
+    return np.asarray(points, np.float64) @ matrix[:, :2].T + matrix[:, 2]
+
+
+def matrix_scale(matrix: Affine) -> float:
+    """Uniform scale factor of a similarity transform."""
+    return float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+
+
+def face_size_in_frame(matrix: Affine, spec: AlignSpec) -> float:
+    """Side in frame pixels of the square the crop covers: how large the face is in the source."""
+    return spec.size / matrix_scale(matrix)
+
+
+def warp_crop(frame: BGRFrame, matrix: Affine, size: int) -> BGRCrop:
+    """Cut the aligned (size, size) crop out of a frame; outside the frame, edge pixels are repeated."""
+    return cv2.warpAffine(
+        frame, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+
+
+def align_face(frame: BGRFrame, landmarks: Landmarks, spec: AlignSpec) -> AlignedFace:
+    """Crop one face of ``frame`` as ``spec`` says."""
+    matrix = crop_matrix(landmarks, spec)
+    return AlignedFace(
+        crop=warp_crop(frame, matrix, spec.size), matrix=matrix, landmarks=transform_points(landmarks, matrix)
+    )
+
+
+def hull_mask(points_crop: Points, size: int) -> Mask:
+    """(size, size) uint8 mask, 255 inside the convex hull of the crop-space landmarks."""
+    mask = np.zeros((size, size), np.uint8)
+    hull = cv2.convexHull(np.round(points_crop).astype(np.int32))
+    cv2.fillConvexPoly(mask, hull, 255)
+    return mask
+
+
+def eye_centres(landmarks: Landmarks) -> Points:
+    """(2, 2) image-left and image-right eye centres from FaceMesh landmarks."""
+    return np.stack([landmarks[list(RIGHT_EYE_INDICES)].mean(0), landmarks[list(LEFT_EYE_INDICES)].mean(0)])

@@ -1,0 +1,74 @@
+"""The ``swapcam`` command: a thin dispatcher.
+
+Each subcommand lives in a module with ``configure(parser)`` and ``run(args) -> int``; the module is
+imported only when its subcommand runs, so ``swapcam live`` never pays for torch. User mistakes arrive as
+``SwapcamError`` and become one line on stderr and a non-zero exit code.
+"""
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from importlib import metadata
+from types import MappingProxyType
+
+from stream.errors import SwapcamError
+
+# name → (module, one-line summary shown by `swapcam --help`)
+COMMANDS = MappingProxyType(
+    {
+        "samples": (
+            "stream.commands.samples",
+            "fetch the sample face clips into the cache and print their paths",
+        ),
+        "extract": (
+            "stream.commands.extract",
+            "find faces in videos, images and folders and save aligned crops",
+        ),
+    }
+)
+
+EXIT_ERROR, EXIT_INTERRUPTED = 1, 130
+
+
+def version() -> str:
+    try:
+        return metadata.version("swapcam")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _top_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="swapcam", description="Real-time face swap: extract, train, export, stream and measure."
+    )
+    parser.add_argument("--version", action="version", version=f"swapcam {version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (_, summary) in COMMANDS.items():
+        commands.add_parser(name, help=summary, add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS:
+        _top_parser().parse_args(argv)  # prints help, version or a usage error, and exits
+        return EXIT_ERROR
+    name = argv[0]
+    module_name, summary = COMMANDS[name]
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(
+        prog=f"swapcam {name}",
+        description=module.__doc__ or summary,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    module.configure(parser)
+    args = parser.parse_args(argv[1:])
+    try:
+        return int(module.run(args))
+    except SwapcamError as error:
+        print(f"swapcam {name}: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print(f"swapcam {name}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -1,0 +1,62 @@
+"""Find faces in videos, images and folders, and save aligned crops, hull masks and an index.
+
+SRC may mix video files, image files and folders (searched recursively). For each face the output
+folder gets faces/NAME.png (the aligned crop), masks/NAME.png (the landmark hull) and a row in
+index.npz: source, frame index, landmarks in frame and crop pixels, the frame→crop matrix, face size and
+a sharpness score. Running again with the same options skips sources that are already done.
+
+examples:
+  swapcam extract "$(swapcam samples --name woman)" --out faces/woman --size 128
+  swapcam extract clips/ photos/ --out faces/me --every 5
+"""
+
+import argparse
+from pathlib import Path
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("sources", nargs="+", type=Path, metavar="SRC", help="video, image or folder")
+    parser.add_argument("--out", required=True, type=Path, help="output folder (created if missing)")
+    parser.add_argument("--size", type=int, default=256, help="crop side in pixels, 64..512 (default 256)")
+    parser.add_argument(
+        "--face-type",
+        default="whole_face",
+        choices=("face", "whole_face"),
+        help="face: brows to chin; whole_face: forehead and jaw too (default)",
+    )
+    parser.add_argument(
+        "--coverage", type=float, default=1.0, help="context around the face region, 0.5..2.0 (default 1.0)"
+    )
+    parser.add_argument("--every", type=int, default=1, help="use every N-th video frame (default 1)")
+    parser.add_argument("--max-faces", type=int, default=1, help="faces per frame, largest first (default 1)")
+    parser.add_argument("--refine-iris", action="store_true", help="478 landmarks with iris points")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from stream.align import AlignSpec
+    from stream.errors import SwapcamError
+    from stream.extract import ExtractOptions, extract
+
+    try:
+        options = ExtractOptions(
+            spec=AlignSpec(face_type=args.face_type, size=args.size, coverage=args.coverage),
+            every=args.every,
+            max_faces=args.max_faces,
+            refine_iris=args.refine_iris,
+        )
+    except ValueError as error:
+        raise SwapcamError(str(error)) from error
+    summary = extract(args.sources, args.out, options, progress=False if args.no_progress else None)
+    print(
+        f"{summary.faces_written} faces written from {summary.frames_read} frames "
+        f"({summary.frames_without_face} frames without a face) into {args.out}"
+    )
+    if summary.already_extracted:
+        print(f"{len(summary.already_extracted)} source(s) already extracted with these options: skipped")
+    for reason, paths in summary.skipped.items():
+        print(f"skipped {len(paths)} source(s), {reason}: " + ", ".join(str(p) for p in paths))
+    if summary.faces_available == 0:
+        print(f"no usable faces in {args.out}")
+        return 1
+    return 0

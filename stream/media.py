@@ -1,0 +1,98 @@
+"""Finding images and videos on disk and reading their frames (offline jobs: extract, training data)."""
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import cv2
+
+from stream.errors import SwapcamError
+from stream.types import BGRFrame
+
+VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"})
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
+
+Kind = Literal["video", "image", "unknown"]
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    path: Path  # absolute
+    kind: Kind
+
+
+class UnreadableMedia(SwapcamError):
+    """A file that OpenCV cannot decode as the image or video its name promises."""
+
+
+def media_kind(path: Path) -> Kind:
+    suffix = path.suffix.lower()
+    if suffix in VIDEO_SUFFIXES:
+        return "video"
+    return "image" if suffix in IMAGE_SUFFIXES else "unknown"
+
+
+def collect_media(paths: Sequence[Path]) -> list[MediaFile]:
+    """Expand files and folders (recursively, sorted) into media files, in argument order.
+
+    Files named explicitly are kept whatever their suffix (an unknown one is reported by the caller);
+    inside folders only image and video suffixes count. A missing path or a folder without media is an error.
+    """
+    found: list[MediaFile] = []
+    for given in paths:
+        path = Path(given).expanduser().absolute()
+        if path.is_dir():
+            inside = [MediaFile(p, media_kind(p)) for p in sorted(path.rglob("*")) if p.is_file()]
+            inside = [media for media in inside if media.kind != "unknown"]
+            if not inside:
+                raise SwapcamError(f"folder {path} holds no images or videos (looked for {_suffix_list()})")
+            found.extend(inside)
+        elif path.is_file():
+            found.append(MediaFile(path, media_kind(path)))
+        else:
+            raise SwapcamError(f"no such file or folder: {path}")
+    return found
+
+
+def _suffix_list() -> str:
+    return " ".join(sorted(VIDEO_SUFFIXES | IMAGE_SUFFIXES))
+
+
+def video_frame_count(path: Path) -> int:
+    """Frame count from the container (may be approximate, 0 if unknown)."""
+    capture = cv2.VideoCapture(str(path))
+    try:
+        return max(int(capture.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
+    finally:
+        capture.release()
+
+
+def read_video(path: Path, every: int = 1) -> Iterator[tuple[int, BGRFrame]]:
+    """Yield (frame index, frame) for every ``every``-th frame; frames in between are skipped undecoded."""
+    capture = cv2.VideoCapture(str(path))
+    try:
+        if not capture.isOpened():
+            raise UnreadableMedia(f"{path}: OpenCV cannot open it as a video")
+        index = 0
+        while True:
+            if index % every:
+                if not capture.grab():
+                    break
+            else:
+                ok, frame = capture.read()
+                if not ok:
+                    break
+                yield index, frame
+            index += 1
+        if index == 0:
+            raise UnreadableMedia(f"{path}: no frame could be decoded")
+    finally:
+        capture.release()
+
+
+def read_image(path: Path) -> BGRFrame:
+    frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if frame is None:
+        raise UnreadableMedia(f"{path}: OpenCV cannot decode it as an image")
+    return frame

