@@ -1,0 +1,53 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stream.cli import COMMANDS, main
+
+SWAPCAM = Path(sys.executable).parent / "swapcam"
+
+
+def test_version_from_the_installed_console_command():
+    result = subprocess.run([str(SWAPCAM), "--version"], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "swapcam 0.1.0"
+
+
+def test_help_lists_every_subcommand(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in COMMANDS)
+
+
+@pytest.mark.parametrize("argv", [[], ["teleport"]])
+def test_missing_or_unknown_subcommand_is_a_usage_error(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2 and "usage: swapcam" in capsys.readouterr().err
+
+
+def test_subcommands_load_lazily():
+    """Dispatching parses a subcommand's options without importing heavy runtimes."""
+    probe = (
+        "import sys\n"
+        "from stream.cli import main\n"
+        "for name in ['samples', 'extract']:\n"
+        "    try:\n"
+        "        main([name, '--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = {'torch', 'mediapipe', 'onnxruntime', 'cv2', 'trained', 'export', 'bench'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_samples_prints_the_paths_of_the_clips(capsys, sample_paths):
+    assert main(["samples"]) == 0
+    assert capsys.readouterr().out.split() == [str(sample_paths["woman"]), str(sample_paths["man"])]
+    assert main(["samples", "--name", "man"]) == 0
+    assert capsys.readouterr().out.strip() == str(sample_paths["man"])
