@@ -25,6 +25,7 @@ COMMANDS = MappingProxyType(
             "stream.commands.extract",
             "find faces in videos, images and folders and save aligned crops",
         ),
+        "train": ("trained.command", "train a face-swap autoencoder on two extracted face folders"),
     }
 )
 

@@ -1,0 +1,51 @@
+import pytest
+import torch
+
+from trained.model import PRESETS, SwapAutoencoder, SwapDirection, count_flops, preset_config
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+@pytest.mark.parametrize("resolution", [64, 128, 256])
+def test_forward_shapes_for_every_preset_and_resolution(preset, resolution):
+    model = SwapAutoencoder(preset_config(preset, resolution)).eval()
+    with torch.no_grad():
+        for decoder in ("a", "b"):
+            face, mask = model(torch.rand(2, 3, resolution, resolution), decoder)
+            assert face.shape == (2, 3, resolution, resolution) and mask.shape == (
+                2,
+                1,
+                resolution,
+                resolution,
+            )
+            assert float(face.min()) >= 0.0 and float(face.max()) <= 1.0
+
+
+def test_lite_fits_the_cpu_budget_at_its_default_resolution():
+    config = preset_config("lite")
+    flops = count_flops(SwapDirection(SwapAutoencoder(config), "b"), config.resolution)
+    assert 0.05e9 < flops <= 1.0e9
+
+
+def test_the_classic_presets_are_much_larger_than_lite():
+    lite = count_flops(SwapDirection(SwapAutoencoder(preset_config("lite", 128)), "b"), 128)
+    df128 = count_flops(SwapDirection(SwapAutoencoder(preset_config("df128", 128)), "b"), 128)
+    assert df128 > 20 * lite
+
+
+@pytest.mark.parametrize("resolution", [48, 72, 272])
+def test_resolutions_outside_64_to_256_in_steps_of_16_are_rejected(resolution):
+    with pytest.raises(ValueError, match="in steps of 16"):
+        preset_config("lite", resolution)
+
+
+def test_unknown_preset_is_rejected():
+    with pytest.raises(ValueError, match="preset must be one of"):
+        preset_config("huge")
+
+
+def test_a_direction_uses_the_shared_encoder_and_one_decoder():
+    model = SwapAutoencoder(preset_config("lite", 64)).eval()
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        for decoder in ("a", "b"):
+            torch.testing.assert_close(SwapDirection(model, decoder)(x), model(x, decoder))

@@ -1,0 +1,155 @@
+import csv
+from pathlib import Path
+
+import cv2
+import pytest
+import torch
+
+from stream.cli import main
+from stream.errors import SwapcamError
+from trained import checkpoint as ckpt
+from trained import train as train_module
+from trained.model import SwapAutoencoder, preset_config
+from trained.train import TrainOptions, train
+
+FAST = {"preset": "lite", "resolution": 64, "batch": 4, "preview_every": 1000, "save_every": 1000}
+
+
+def losses(run: Path) -> list[float]:
+    with (run / "log.csv").open() as handle:
+        return [float(row["loss"]) for row in csv.DictReader(handle)]
+
+
+def test_thirty_steps_on_real_faces_lower_the_loss(extracted, tmp_path):
+    options = TrainOptions(**{**FAST, "batch": 8}, steps=30, learning_rate=3e-4)
+    train(extracted["woman"], extracted["man"], tmp_path / "run", options, progress=False)
+    history = losses(tmp_path / "run")
+    assert len(history) == 30
+    assert sum(history[-5:]) / 5 < 0.9 * sum(history[:5]) / 5
+
+
+def test_a_resumed_run_repeats_the_uninterrupted_one(extracted, tmp_path):
+    a, b = extracted["woman"], extracted["man"]
+    train(a, b, tmp_path / "straight", TrainOptions(**FAST, steps=4), progress=False)
+    train(a, b, tmp_path / "resumed", TrainOptions(**FAST, steps=3), progress=False)
+    train(a, b, tmp_path / "resumed", TrainOptions(**FAST, steps=4), resume=True, progress=False)
+    assert losses(tmp_path / "resumed") == pytest.approx(losses(tmp_path / "straight"), rel=1e-6)
+
+
+def test_checkpoint_round_trip_is_bit_exact(tmp_path):
+    model = SwapAutoencoder(preset_config("lite", 64))
+    ckpt.save_checkpoint(tmp_path / "c.pt", {"model": model.state_dict(), "step": 3})
+    loaded = ckpt.load_checkpoint(tmp_path / "c.pt")
+    assert loaded["step"] == 3
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, loaded["model"][name]), name
+
+
+def test_damaged_checkpoints_are_refused(tmp_path):
+    (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(SwapcamError, match="damaged or not a swapcam checkpoint"):
+        ckpt.load_checkpoint(tmp_path / "bad.pt")
+    torch.save({"something": 1}, tmp_path / "foreign.pt")
+    with pytest.raises(SwapcamError, match="not a swapcam checkpoint"):
+        ckpt.load_checkpoint(tmp_path / "foreign.pt")
+
+
+def test_only_the_last_checkpoints_are_kept(extracted, tmp_path):
+    options = TrainOptions(**{**FAST, "save_every": 1, "keep": 2}, steps=4)
+    train(extracted["woman"], extracted["man"], tmp_path / "run", options, progress=False)
+    names = [p.name for p in ckpt.list_checkpoints(tmp_path / "run" / "checkpoints")]
+    assert names == ["step-0000003.pt", "step-0000004.pt"]
+
+
+def test_swapcam_train_writes_a_checkpoint_a_log_and_a_preview(extracted, tmp_path, capsys):
+    run = tmp_path / "run"
+    args = ["train", "--a", extracted["woman"], "--b", extracted["man"], "--out", run]
+    code = main([*map(str, args), "--steps", "20", "--batch", "4", "--resolution", "64", "--no-progress"])
+    assert code == 0, capsys.readouterr().err
+    assert "reached step 20" in capsys.readouterr().out
+    assert ckpt.load_checkpoint(run / "checkpoints" / "step-0000020.pt")["labels"] == {
+        "a": "woman",
+        "b": "man",
+    }
+    assert len(losses(run)) == 20
+    preview = cv2.imread(str(run / "preview.png"))
+    assert preview.shape == (18 + 4 * 64, 6 * 64, 3) and preview.std() > 10
+
+
+def run_cli(capsys, *args) -> tuple[int, str]:
+    code = main(["train", *map(str, args), "--no-progress"])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err
+
+
+def test_bad_inputs_are_one_line_errors(extracted, other_face_type, tmp_path, capsys):
+    a, b = extracted["woman"], extracted["man"]
+    cases = [
+        ([tmp_path / "nope", b], "no such folder"),
+        ([tmp_path, b], "has no index.npz"),
+        ([a, other_face_type], "extracted differently"),
+        ([a, b, "--resolution", "300"], "resolution must be 64..256"),
+        ([a, b, "--device", "cuda"], "torch sees no CUDA GPU"),
+        ([a, b, "--resume"], "has no checkpoints"),
+        ([a, b, "--batch", "0"], "must be >= 1"),
+    ]
+    for index, (extra, message) in enumerate(cases):
+        code, err = run_cli(
+            capsys, "--a", extra[0], "--b", extra[1], "--out", tmp_path / f"r{index}", *extra[2:]
+        )
+        assert code == 1 and message in err and len(err.strip().splitlines()) == 1, (extra, err)
+
+
+def test_a_corrupted_checkpoint_on_resume_is_one_line(extracted, tmp_path, capsys):
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "run" / "checkpoints" / "step-0000010.pt").write_bytes(b"\x00" * 100)
+    code, err = run_cli(
+        capsys, "--a", extracted["woman"], "--b", extracted["man"], "--out", tmp_path / "run", "--resume"
+    )
+    assert code == 1 and "damaged or not a swapcam checkpoint" in err
+
+
+def test_an_existing_run_is_not_overwritten(extracted, tmp_path, capsys):
+    train(
+        extracted["woman"], extracted["man"], tmp_path / "run", TrainOptions(**FAST, steps=1), progress=False
+    )
+    code, err = run_cli(capsys, "--a", extracted["woman"], "--b", extracted["man"], "--out", tmp_path / "run")
+    assert code == 1 and "pass --resume" in err
+
+
+def test_unknown_preset_is_a_usage_error(extracted, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(
+            ["train", "--a", str(tmp_path), "--b", str(tmp_path), "--out", str(tmp_path), "--preset", "huge"]
+        )
+    assert exit_info.value.code == 2 and "invalid choice: 'huge'" in capsys.readouterr().err
+
+
+def test_gpu_out_of_memory_suggests_a_smaller_batch(extracted, tmp_path, monkeypatch, capsys):
+    def out_of_memory(*_):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+
+    monkeypatch.setattr(train_module, "train_step", out_of_memory)
+    code, err = run_cli(
+        capsys, "--a", extracted["woman"], "--b", extracted["man"], "--out", tmp_path / "r", "--batch", "16"
+    )
+    assert code == 1 and "GPU out of memory at --batch 16: try --batch 8" in err
+
+
+def test_ctrl_c_saves_a_checkpoint_and_stops(extracted, tmp_path, monkeypatch):
+    real_step = train_module.train_step
+    calls = []
+
+    def interrupted_on_third(session, options):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_step(session, options)
+
+    monkeypatch.setattr(train_module, "train_step", interrupted_on_third)
+    result = train(
+        extracted["woman"], extracted["man"], tmp_path / "run", TrainOptions(**FAST, steps=10), progress=False
+    )
+    assert result.interrupted and result.step == 2
+    assert ckpt.latest_checkpoint(tmp_path / "run").name == "step-0000002.pt"

@@ -1,0 +1,120 @@
+"""Augmentation, all from one seeded ``numpy.random.Generator`` so that a resumed run repeats exactly.
+
+Per sample: a random similarity jitter (rotation, scale, shift) and colour jitter applied to input and
+target alike, an optional horizontal flip, and the DFL-style random warp on the input only — the network
+must learn to produce the clean target from a distorted view, not to copy pixels.
+"""
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from trained.data import FaceData
+
+Images = NDArray[np.float32]  # (N, 3, R, R) RGB in [0, 1]
+Maps = NDArray[np.float32]  # (N, 1, R, R) in [0, 1]
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    rotation_deg: float = 10.0
+    scale: float = 0.05
+    shift: float = 0.05  # fraction of the crop side
+    warp: float = 0.03  # std of the warp grid's displacement, fraction of the crop side
+    brightness: float = 0.06
+    contrast: float = 0.1
+    saturation: float = 0.1
+    flip: bool = False
+    colour_transfer: bool = True
+
+
+@dataclass(frozen=True)
+class Batch:
+    inputs: Images  # warped, what the encoder sees
+    targets: Images  # unwarped
+    masks: Maps  # face hull of the target
+    regions: Maps  # eyes and mouth of the target
+
+
+def random_similarity(rng: np.random.Generator, size: int, config: AugmentConfig) -> NDArray[np.float64]:
+    angle = rng.uniform(-config.rotation_deg, config.rotation_deg)
+    scale = 1.0 + rng.uniform(-config.scale, config.scale)
+    matrix = cv2.getRotationMatrix2D((size / 2, size / 2), angle, scale)
+    matrix[:, 2] += rng.uniform(-config.shift, config.shift, 2) * size
+    return matrix
+
+
+def random_warp_maps(rng: np.random.Generator, size: int, strength: float) -> tuple[np.ndarray, np.ndarray]:
+    """A smooth random displacement field: a 5x5 grid of offsets (edges pinned) upsampled to the crop."""
+    grid = rng.normal(0.0, strength * size, (2, 5, 5)).astype(np.float32)
+    grid[:, [0, -1], :] = 0.0
+    grid[:, :, [0, -1]] = 0.0
+    dx, dy = (cv2.resize(g, (size, size), interpolation=cv2.INTER_CUBIC) for g in grid)
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    return xs + dx, ys + dy
+
+
+def jitter_colour(rng: np.random.Generator, config: AugmentConfig) -> tuple[float, float, float]:
+    return (
+        rng.uniform(-config.brightness, config.brightness),
+        1.0 + rng.uniform(-config.contrast, config.contrast),
+        1.0 + rng.uniform(-config.saturation, config.saturation),
+    )
+
+
+def apply_colour(
+    image: NDArray[np.float32], brightness: float, contrast: float, saturation: float
+) -> np.ndarray:
+    grey = image.mean(axis=2, keepdims=True)
+    image = grey + (image - grey) * saturation
+    image = (image - image.mean()) * contrast + image.mean() + brightness
+    return np.clip(image, 0.0, 1.0)
+
+
+def transfer_colour(source: NDArray[np.float32], reference: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Reinhard colour transfer: match the mean and std of each LAB channel of ``source`` to ``reference``."""
+    src = cv2.cvtColor(source, cv2.COLOR_RGB2LAB)
+    ref = cv2.cvtColor(reference, cv2.COLOR_RGB2LAB)
+    src_mean, src_std = src.mean(axis=(0, 1)), src.std(axis=(0, 1)) + 1e-6
+    out = (src - src_mean) / src_std * ref.std(axis=(0, 1)) + ref.mean(axis=(0, 1))
+    out[..., 0] = np.clip(out[..., 0], 0, 100)
+    return np.clip(cv2.cvtColor(out.astype(np.float32), cv2.COLOR_LAB2RGB), 0.0, 1.0)
+
+
+def sample_batch(
+    rng: np.random.Generator, data: FaceData, batch: int, config: AugmentConfig, other: FaceData | None = None
+) -> Batch:
+    """Draw ``batch`` faces with replacement and augment them; ``other`` is the colour-transfer reference."""
+    size = data.faces.shape[1]
+    picks = rng.integers(0, len(data), batch)
+    references = rng.integers(0, len(other), batch) if other is not None and config.colour_transfer else None
+    columns: list[list[np.ndarray]] = [[], [], [], []]
+    for row, index in enumerate(picks):
+        face = data.faces[index].astype(np.float32) / 255.0
+        if references is not None and other is not None:
+            face = transfer_colour(face, other.faces[references[row]].astype(np.float32) / 255.0)
+        face = apply_colour(face, *jitter_colour(rng, config))
+        matrix = random_similarity(rng, size, config)
+        flip = config.flip and rng.random() < 0.5
+        target, mask, region = (
+            _geometry(image, matrix, flip, size)
+            for image in (
+                face,
+                data.masks[index].astype(np.float32) / 255.0,
+                data.regions[index].astype(np.float32) / 255.0,
+            )
+        )
+        map_x, map_y = random_warp_maps(rng, size, config.warp)
+        warped = cv2.remap(target, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        for column, image in zip(columns, (warped, target, mask, region), strict=True):
+            column.append(image)
+    inputs, targets = (np.stack(c).transpose(0, 3, 1, 2) for c in columns[:2])
+    masks, regions = (np.stack(c)[:, None] for c in columns[2:])
+    return Batch(inputs=inputs, targets=targets, masks=masks, regions=regions)
+
+
+def _geometry(image: np.ndarray, matrix: np.ndarray, flip: bool, size: int) -> np.ndarray:
+    out = cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out[:, ::-1].copy() if flip else out

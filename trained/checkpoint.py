@@ -1,0 +1,64 @@
+"""Checkpoints: one ``torch.save`` file per step, loaded with ``weights_only=True`` (no code runs on load).
+
+Contents: format version, model config, identity labels, alignment of the training faces, step, model
+weights and — in training checkpoints — optimizer state, RNG states and the training options. Files are
+written to a temporary name and renamed, so a crash never leaves a half-written checkpoint.
+"""
+
+import os
+import pickle
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from stream.errors import SwapcamError
+
+FORMAT_VERSION = 1
+PATTERN = re.compile(r"step-(\d{7,})\.pt$")
+
+
+def checkpoint_name(step: int) -> str:
+    return f"step-{step:07d}.pt"
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    torch.save({"format_version": FORMAT_VERSION, **state}, part)
+    os.replace(part, path)
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Load and check a checkpoint; unreadable, foreign or damaged files raise ``SwapcamError``."""
+    if not path.is_file():
+        raise SwapcamError(f"no checkpoint at {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, OSError, EOFError, ValueError, pickle.UnpicklingError, zipfile.BadZipFile) as error:
+        raise SwapcamError(
+            f"{path} is damaged or not a swapcam checkpoint ({type(error).__name__})"
+        ) from error
+    if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION or "model" not in state:
+        raise SwapcamError(f"{path} is not a swapcam checkpoint of format version {FORMAT_VERSION}")
+    return state
+
+
+def list_checkpoints(folder: Path) -> list[Path]:
+    """Checkpoints in ``folder``, oldest step first."""
+    found = [(int(m.group(1)), p) for p in folder.glob("step-*.pt") if (m := PATTERN.search(p.name))]
+    return [path for _, path in sorted(found)]
+
+
+def latest_checkpoint(run: Path) -> Path:
+    checkpoints = list_checkpoints(run / "checkpoints")
+    if not checkpoints:
+        raise SwapcamError(f"{run} has no checkpoints (expected {run}/checkpoints/step-NNNNNNN.pt)")
+    return checkpoints[-1]
+
+
+def prune_checkpoints(folder: Path, keep: int) -> None:
+    for path in list_checkpoints(folder)[:-keep]:
+        path.unlink()
