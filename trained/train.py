@@ -79,6 +79,7 @@ class _Session:
     holdout: dict[str, FaceData]
     device: torch.device
     amp_dtype: torch.dtype | None
+    scaler: torch.amp.GradScaler  # active only for float16 autocast; a no-op otherwise
 
 
 def resolve_device(name: str) -> torch.device:
@@ -116,7 +117,7 @@ def _model_config(options: TrainOptions, saved: dict[str, Any] | None) -> ModelC
     return config
 
 
-def _open_session(
+def open_session(
     a_dir: Path, b_dir: Path, run: Path, options: TrainOptions, resume: bool
 ) -> tuple[_Session, str]:
     checkpoints = run / "checkpoints"
@@ -143,11 +144,15 @@ def _open_session(
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=options.learning_rate, betas=(0.5, 0.999))
+    amp_dtype = _amp_dtype(device)
+    scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
     rng = np.random.default_rng(options.seed)
     step = 0
     if saved is not None:
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
+        if saved.get("scaler"):  # empty when the run so far had no float16 autocast
+            scaler.load_state_dict(saved["scaler"])
         rng.bit_generator.state = saved["rng"]["numpy"]
         torch.set_rng_state(saved["rng"]["torch"])
         step = int(saved["step"])
@@ -161,7 +166,8 @@ def _open_session(
         data={k: v[0] for k, v in split.items()},
         holdout={k: v[1] for k, v in split.items()},
         device=device,
-        amp_dtype=_amp_dtype(device),
+        amp_dtype=amp_dtype,
+        scaler=scaler,
     )
     return session, preset
 
@@ -203,8 +209,9 @@ def train_step(session: _Session, options: TrainOptions) -> dict[str, float]:
                 f"mask_{key}": parts["mask"],
             }
         )
-    total.backward()
-    session.optimizer.step()
+    session.scaler.scale(total).backward()
+    session.scaler.step(session.optimizer)
+    session.scaler.update()
     session.step += 1
     row["loss"] = row["loss_a"] + row["loss_b"]
     return row
@@ -227,6 +234,7 @@ def _save(session: _Session, run: Path, options: TrainOptions, preset: str) -> P
             "step": session.step,
             "model": session.model.state_dict(),
             "optimizer": session.optimizer.state_dict(),
+            "scaler": session.scaler.state_dict(),
             "rng": {"numpy": session.rng.bit_generator.state, "torch": torch.get_rng_state()},
             "options": {"batch": options.batch, "learning_rate": options.learning_rate, "seed": options.seed},
         },
@@ -255,7 +263,7 @@ def train(
     progress: bool | None = None,
 ) -> TrainResult:
     """Train (or continue) a run; see the module docstring for what the run folder holds."""
-    session, preset = _open_session(a_dir, b_dir, run, options, resume)
+    session, preset = open_session(a_dir, b_dir, run, options, resume)
     start_step, started = session.step, time.monotonic()
     deadline = started + options.minutes * 60 if options.minutes else None
     row: dict[str, float] = {}
