@@ -7,6 +7,9 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 # Last release whose wheel bundles the FaceMesh models; installed without its declared requirements
 # (jax, opencv-contrib-python), whose run-time needs pyproject.toml lists instead.
 MEDIAPIPE := mediapipe==0.10.21
+# Type stubs of TensorRT 10.13 for the mypy check of export/engine.py. --no-deps: they require the real
+# tensorrt package, which downloads its libraries from NVIDIA's own index.
+TENSORRT_STUBS := tensorrt-stubs==10.13.0.35.1
 DEMO_OUT ?= out/demo
 
 .PHONY: demo test lint
@@ -17,7 +20,7 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml Makefile | $(BIN)/python
 	$(PIP) install --progress-bar off --upgrade pip
 	$(PIP) install --progress-bar off -e ".[test]"
-	$(PIP) install --progress-bar off --no-deps $(MEDIAPIPE)
+	$(PIP) install --progress-bar off --no-deps $(MEDIAPIPE) $(TENSORRT_STUBS)
 	touch $@
 
 demo: $(VENV)/.installed

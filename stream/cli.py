@@ -26,6 +26,7 @@ COMMANDS = MappingProxyType(
             "find faces in videos, images and folders and save aligned crops",
         ),
         "train": ("trained.command", "train a face-swap autoencoder on two extracted face folders"),
+        "export": ("export.command", "checkpoint → ONNX (with parity checks) → TensorRT engine"),
     }
 )
 

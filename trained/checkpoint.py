@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from stream.errors import SwapcamError
+from trained.model import ModelConfig, SwapAutoencoder
 
 FORMAT_VERSION = 1
 PATTERN = re.compile(r"step-(\d{7,})\.pt$")
@@ -62,3 +63,16 @@ def latest_checkpoint(run: Path) -> Path:
 def prune_checkpoints(folder: Path, keep: int) -> None:
     for path in list_checkpoints(folder)[:-keep]:
         path.unlink()
+
+
+def resolve_checkpoint(path: Path) -> Path:
+    """A checkpoint file, or the latest checkpoint of a run folder."""
+    return latest_checkpoint(path) if path.is_dir() else path
+
+
+def load_model(path: Path) -> tuple[SwapAutoencoder, dict[str, Any]]:
+    """The model of a checkpoint (or of a run's latest checkpoint) in eval mode, and the checkpoint."""
+    state = load_checkpoint(resolve_checkpoint(path))
+    model = SwapAutoencoder(ModelConfig(**state["model_config"]))
+    model.load_state_dict(state["model"])
+    return model.eval(), state

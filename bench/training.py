@@ -1,0 +1,139 @@
+"""Training throughput per preset: real training steps (augmentation included) on the sample faces.
+
+    python -m bench.training [--out bench/results/training-cpu.json] [--seconds 20]
+
+Each preset runs at its default resolution with a batch that fits a laptop-class machine; a step trains
+both identities, so samples/s counts 2 x batch per step. Warm-up steps are excluded; each preset runs at
+least --seconds and at least --min-steps steps. The machine is named in the output.
+"""
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from stream.align import AlignSpec
+from stream.extract import ExtractOptions, extract
+from stream.samples import cache_dir, ensure_samples
+from trained.model import DEFAULT_RESOLUTION
+from trained.train import TrainOptions, open_session, train_step
+
+BATCH = {"lite": 16, "df128": 8, "df256": 4}
+
+
+@dataclass(frozen=True)
+class Throughput:
+    preset: str
+    resolution: int
+    batch: int
+    device: str
+    steps: int
+    seconds: float
+    step_ms_p50: float
+    step_ms_p95: float
+
+    @property
+    def samples_per_second(self) -> float:
+        return 2 * self.batch * self.steps / self.seconds
+
+
+def sample_faces() -> dict[str, Path]:
+    """Both sample clips extracted at 256 px into the cache (done once)."""
+    folders = {}
+    for name, clip in ensure_samples().items():
+        folder = cache_dir() / "bench" / f"extract-{name}-256"
+        extract([clip], folder, ExtractOptions(spec=AlignSpec("whole_face", 256)), progress=False)
+        folders[name] = folder
+    return folders
+
+
+def measure(
+    preset: str, faces: dict[str, Path], device: str, *, seconds: float, min_steps: int, run: Path
+) -> Throughput:
+    options = TrainOptions(preset=preset, batch=BATCH[preset], device=device, steps=1)
+    session, _ = open_session(faces["woman"], faces["man"], run, options, resume=False)
+    for _ in range(2):
+        train_step(session, options)
+    durations: list[float] = []
+    while sum(durations) < seconds or len(durations) < min_steps:
+        start = time.perf_counter()
+        train_step(session, options)
+        if session.device.type == "cuda":
+            torch.cuda.synchronize()
+        durations.append(time.perf_counter() - start)
+    ms = np.array(durations) * 1000
+    return Throughput(
+        preset=preset,
+        resolution=DEFAULT_RESOLUTION[preset],
+        batch=BATCH[preset],
+        device=str(session.device),
+        steps=len(durations),
+        seconds=float(sum(durations)),
+        step_ms_p50=float(np.percentile(ms, 50)),
+        step_ms_p95=float(np.percentile(ms, 95)),
+    )
+
+
+def cpu_name() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def machine() -> dict[str, object]:
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {
+        "cpu": cpu_name(),
+        "torch_threads": torch.get_num_threads(),
+        "gpu": gpu,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--presets", nargs="+", default=["lite", "df128", "df256"])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--min-steps", type=int, default=5)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    faces = sample_faces()
+    results = []
+    print(f"machine: {machine()}")
+    print("| preset | resolution | batch | device | samples/s | step p50 ms | step p95 ms |")
+    print("|---|---|---|---|---|---|---|")
+    for preset in args.presets:
+        with tempfile.TemporaryDirectory() as run:
+            result = measure(
+                preset, faces, args.device, seconds=args.seconds, min_steps=args.min_steps, run=Path(run)
+            )
+        results.append(result)
+        print(
+            f"| {result.preset} | {result.resolution} | {result.batch} | {result.device} | "
+            f"{result.samples_per_second:.1f} | {result.step_ms_p50:.0f} | {result.step_ms_p95:.0f} |",
+            flush=True,
+        )
+    report = {
+        "machine": machine(),
+        "results": [{**r.__dict__, "samples_per_second": r.samples_per_second} for r in results],
+    }
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,229 @@
+"""ONNX → TensorRT engine, and the checks that keep an engine on the GPU and TensorRT it was built for.
+
+All TensorRT code of the project is in this module; ``tensorrt`` is imported only inside its functions.
+Written against the TensorRT 10.x/11.x Python API (tensor names, not binding indices; networks are always
+explicit-batch) and type-checked with mypy against ``tensorrt-stubs``. NOT YET RUN ON HARDWARE: no machine
+this project is built on can install TensorRT.
+
+Precision: an fp16 ONNX file (``swapcam export onnx --fp16``) is built as a strongly typed network, which
+works on 10.x and 11.x. An fp32 file with ``--fp16`` uses ``BuilderFlag.FP16`` where it exists (10.x);
+11.x removed that flag, so there the fp16 ONNX file is required and its absence is a clear error.
+
+Every engine gets a JSON sidecar (``FILE.engine.json``): ONNX sha256, TensorRT version, GPU name and compute
+capability, precision, I/O shapes, build options and time. Built engines are also kept in a cache keyed by
+those values, so building the same thing twice copies the cached engine instead.
+"""
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from export.onnx_export import signature_of, write_atomically
+from export.verify import check_signature, load_onnx
+from stream.contract import INPUT_NAME, ModelInfo, parse_metadata
+from stream.errors import SwapcamError
+from stream.samples import cache_dir
+
+if TYPE_CHECKING:
+    import tensorrt
+
+SIDECAR_VERSION = 1
+INSTALL_HINT = "pip install tensorrt (needs an NVIDIA GPU and driver; see the README)"
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    fp16: bool = False
+    max_batch: int = 4
+    workspace_mb: int = 1024
+    opt_level: int = 3
+
+    def __post_init__(self) -> None:
+        if self.max_batch < 1 or self.workspace_mb < 1 or not 0 <= self.opt_level <= 5:
+            raise SwapcamError(f"--max-batch and --workspace must be >= 1 and --opt-level 0..5, got {self}")
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    path: Path
+    sidecar: Path
+    cached: bool
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where an engine runs: it is valid only for this TensorRT version and GPU."""
+
+    tensorrt: str
+    gpu: str
+    compute_capability: str
+
+
+def require_tensorrt() -> None:
+    """Raise a ``SwapcamError`` saying what to install unless the real TensorRT library is importable.
+
+    ``tensorrt-stubs`` installs a ``tensorrt`` folder holding only type stubs, which Python imports as an
+    empty namespace package: so the check is for the library's ``Builder``, not for a successful import.
+    Callers then ``import tensorrt`` themselves, so that mypy checks every use against the stubs.
+    """
+    try:
+        import tensorrt as trt
+    except ImportError as error:
+        raise SwapcamError(f"TensorRT is not installed: {INSTALL_HINT}") from error
+    if not hasattr(trt, "Builder"):
+        raise SwapcamError(f"TensorRT is not installed (only its type stubs are): {INSTALL_HINT}")
+
+
+def current_target() -> Target:
+    import tensorrt as trt
+    import torch
+
+    if not torch.cuda.is_available():
+        raise SwapcamError("TensorRT engines need an NVIDIA GPU, and torch sees no CUDA device")
+    major, minor = torch.cuda.get_device_capability(0)
+    return Target(
+        tensorrt=str(trt.__version__),
+        gpu=torch.cuda.get_device_name(0),
+        compute_capability=f"{major}.{minor}",
+    )
+
+
+def sidecar_path(engine: Path) -> Path:
+    return engine.with_name(engine.name + ".json")
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_contract(onnx_path: Path) -> ModelInfo:
+    graph = load_onnx(onnx_path)
+    info = parse_metadata({p.key: p.value for p in graph.metadata_props}, str(onnx_path))
+    check_signature(signature_of(graph), info, str(onnx_path))
+    return info
+
+
+def build_engine(onnx_path: Path, out: Path, options: EngineOptions) -> BuildResult:
+    """Build (or take from the cache) the engine for ``onnx_path`` on this GPU; see the module docstring."""
+    info = read_contract(onnx_path)
+    require_tensorrt()
+    target = current_target()
+    description = {
+        "sidecar_version": SIDECAR_VERSION,
+        "onnx_sha256": sha256_of(onnx_path),
+        **asdict(target),
+        "precision": "fp16" if options.fp16 or info.precision == "fp16" else "fp32",
+        "inputs": {
+            INPUT_NAME: {
+                "min": [1, 3, info.resolution, info.resolution],
+                "max": [options.max_batch, 3, info.resolution, info.resolution],
+            }
+        },
+        "outputs": {
+            "swapped": [-1, 3, info.resolution, info.resolution],
+            "mask": [-1, 1, info.resolution, info.resolution],
+        },
+        "options": asdict(options),
+        "model": asdict(info),
+    }
+    key = hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:24]
+    cached = cache_dir() / "engines" / f"{key}.engine"
+    started = time.monotonic()
+    if not cached.is_file():
+        serialized = _build(onnx_path.read_bytes(), info, options)
+        write_atomically(cached, serialized)
+        write_atomically(
+            sidecar_path(cached),
+            json.dumps(
+                {**description, "build_seconds": round(time.monotonic() - started, 1)}, indent=2
+            ).encode(),
+        )
+        was_cached = False
+    else:
+        was_cached = True
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cached, out)
+        shutil.copyfile(sidecar_path(cached), sidecar_path(out))
+    except OSError as error:
+        raise SwapcamError(f"cannot write {out}: {error.strerror or error}") from error
+    return BuildResult(
+        path=out, sidecar=sidecar_path(out), cached=was_cached, seconds=time.monotonic() - started
+    )
+
+
+def _build(onnx_bytes: bytes, info: ModelInfo, options: EngineOptions) -> bytes:
+    import tensorrt as trt
+
+    logger = trt.Logger(trt.Logger.WARNING)
+    builder = trt.Builder(logger)
+    strongly_typed = info.precision == "fp16"
+    flags = 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED) if strongly_typed else 0
+    network = builder.create_network(flags)
+    parser = trt.OnnxParser(network, logger)
+    if not parser.parse(onnx_bytes):
+        errors = "; ".join(str(parser.get_error(i)) for i in range(parser.num_errors))
+        raise SwapcamError(f"TensorRT could not parse the ONNX file: {errors}")
+    config = builder.create_builder_config()
+    config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, options.workspace_mb << 20)
+    config.builder_optimization_level = options.opt_level
+    if options.fp16 and not strongly_typed:
+        if not hasattr(trt.BuilderFlag, "FP16"):
+            raise SwapcamError(
+                f"TensorRT {trt.__version__} has no FP16 builder flag: export an fp16 model with "
+                "`swapcam export onnx RUN --out FILE.onnx --fp16` and build the engine from that file"
+            )
+        config.set_flag(trt.BuilderFlag.FP16)
+    timing_path = cache_dir() / "engines" / "timing.cache"
+    timing = config.create_timing_cache(timing_path.read_bytes() if timing_path.is_file() else b"")
+    config.set_timing_cache(timing, False)
+    profile = builder.create_optimization_profile()
+    r = info.resolution
+    single, largest = trt.Dims4(1, 3, r, r), trt.Dims4(options.max_batch, 3, r, r)
+    profile.set_shape(INPUT_NAME, single, single, largest)
+    config.add_optimization_profile(profile)
+    serialized = builder.build_serialized_network(network, config)
+    if serialized is None:
+        raise SwapcamError("TensorRT failed to build the engine (see its log above)")
+    write_atomically(timing_path, bytes(config.get_timing_cache().serialize()))
+    return bytes(serialized)
+
+
+def check_engine(engine: Path, target: Target) -> dict[str, Any]:
+    """The engine's sidecar, if it was built for ``target``; otherwise an error naming what differs."""
+    sidecar = sidecar_path(engine)
+    if not engine.is_file() or not sidecar.is_file():
+        raise SwapcamError(
+            f"{engine} or its sidecar {sidecar.name} is missing: build it with `swapcam export engine`"
+        )
+    recorded = json.loads(sidecar.read_text())
+    differences = [
+        f"{field} {recorded.get(field)!r} (this machine: {value!r})"
+        for field, value in asdict(target).items()
+        if recorded.get(field) != value
+    ]
+    if differences:
+        raise SwapcamError(
+            f"{engine} was built for another setup: {'; '.join(differences)}. Rebuild it here: "
+            f"swapcam export engine MODEL.onnx --out {engine}"
+            + (" --fp16" if recorded.get("precision") == "fp16" else "")
+        )
+    return recorded
+
+
+def load_engine(engine: Path) -> tuple["tensorrt.Runtime", "tensorrt.ICudaEngine", dict[str, Any]]:
+    """(runtime, deserialized engine, sidecar) after checking the engine matches this GPU and TensorRT."""
+    require_tensorrt()
+    import tensorrt as trt
+
+    recorded = check_engine(engine, current_target())
+    runtime = trt.Runtime(trt.Logger(trt.Logger.WARNING))
+    deserialized = runtime.deserialize_cuda_engine(engine.read_bytes())
+    if deserialized is None:
+        raise SwapcamError(f"TensorRT could not load {engine}: rebuild it with `swapcam export engine`")
+    return runtime, deserialized, recorded

@@ -1,0 +1,156 @@
+"""Checkpoint → ONNX: one direction of a trained model as one graph with the contract's names and metadata.
+
+Steps: load the checkpoint → pick the target identity's decoder → (fp16: cast) → trace to ONNX with a
+dynamic batch → write metadata → onnx.checker → parity against PyTorch fp32 on real aligned faces → write
+the file atomically. A failed parity check writes nothing.
+"""
+
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+
+from export.parity import Parity, compare, onnx_outputs, sample_faces, torch_outputs
+from stream.contract import INPUT_NAME, OUTPUT_NAMES, ModelInfo, metadata_for
+from stream.errors import SwapcamError
+from trained.checkpoint import load_model
+from trained.model import SwapDirection
+
+DEFAULT_OPSET = 17
+DECODER = {"a2b": "b", "b2a": "a"}
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Name, element type and shape (dynamic dims by name) of each graph input and output."""
+
+    inputs: tuple[tuple[str, str, tuple[str, ...]], ...]
+    outputs: tuple[tuple[str, str, tuple[str, ...]], ...]
+
+    def describe(self) -> str:
+        def one(entry: tuple[str, str, tuple[str, ...]]) -> str:
+            return f"{entry[0]} {entry[1]} ({', '.join(entry[2])})"
+
+        return ", ".join(map(one, self.inputs)) + " → " + ", ".join(map(one, self.outputs))
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    info: ModelInfo
+    signature: Signature
+    parity: Parity
+    path: Path
+    bytes: int
+
+
+def version() -> str:
+    try:
+        return metadata.version("swapcam")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def signature_of(model: onnx.ModelProto) -> Signature:
+    def entries(values: list[onnx.ValueInfoProto]) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+        return tuple(
+            (
+                value.name,
+                onnx.helper.tensor_dtype_to_np_dtype(value.type.tensor_type.elem_type).name,
+                tuple(d.dim_param or str(d.dim_value) for d in value.type.tensor_type.shape.dim),
+            )
+            for value in values
+        )
+
+    return Signature(inputs=entries(list(model.graph.input)), outputs=entries(list(model.graph.output)))
+
+
+def model_info(state: dict, direction: str, precision: str) -> ModelInfo:
+    alignment = state["alignment"]
+    return ModelInfo(
+        resolution=int(state["model_config"]["resolution"]),
+        face_type=alignment["face_type"],
+        coverage=float(alignment["coverage"]),
+        align_template=alignment["align_template"],
+        identity_a=state["labels"]["a"],
+        identity_b=state["labels"]["b"],
+        direction=direction,
+        training_steps=int(state["step"]),
+        source=f"swapcam {version()}",
+        precision=precision,
+    )
+
+
+def trace(module: torch.nn.Module, resolution: int, dtype: torch.dtype, opset: int) -> onnx.ModelProto:
+    example = torch.rand(1, 3, resolution, resolution, dtype=dtype)
+    buffer = io.BytesIO()
+    batch = {0: "batch"}
+    # The TorchScript exporter: the torch.export-based one needs the onnxscript package and gives the same
+    # graph for this convolution-only model. Its deprecation notice is not for our users.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            module,
+            (example,),
+            buffer,
+            input_names=[INPUT_NAME],
+            output_names=list(OUTPUT_NAMES),
+            dynamic_axes={INPUT_NAME: batch, **{name: batch for name in OUTPUT_NAMES}},
+            opset_version=opset,
+            dynamo=False,
+        )
+    graph = onnx.load_from_string(buffer.getvalue())
+    pin_output_shapes(graph, resolution)
+    return graph
+
+
+def pin_output_shapes(graph: onnx.ModelProto, resolution: int) -> None:
+    """Write the contract's output shapes (batch, C, R, R): the tracer leaves H and W symbolic."""
+    channels = {"swapped": 3, "mask": 1}
+    for output in graph.graph.output:
+        dims = output.type.tensor_type.shape.dim
+        for dim, value in zip(dims[1:], (channels[output.name], resolution, resolution), strict=True):
+            dim.Clear()
+            dim.dim_value = value
+
+
+def export_onnx(
+    source: Path, out: Path, direction: str = "a2b", fp16: bool = False, opset: int = DEFAULT_OPSET
+) -> ExportReport:
+    """Export ``direction`` of the checkpoint (or run) at ``source`` to ``out``; see the module docstring."""
+    if direction not in DECODER:
+        raise SwapcamError(f"--direction must be a2b or b2a, got {direction!r}")
+    model, state = load_model(source)
+    precision = "fp16" if fp16 else "fp32"
+    info = model_info(state, direction, precision)
+    reference = SwapDirection(model, DECODER[direction])
+    module = SwapDirection(load_model(source)[0].half(), DECODER[direction]) if fp16 else reference
+    graph = trace(module.eval(), info.resolution, torch.float16 if fp16 else torch.float32, opset)
+    onnx.helper.set_model_props(graph, metadata_for(info))
+    onnx.checker.check_model(graph, full_check=True)
+    payload = graph.SerializeToString()
+    faces = sample_faces(info.align_spec)
+    parity = compare(
+        torch_outputs(reference, faces),
+        onnx_outputs(payload, faces, np.float16 if fp16 else np.float32),
+        precision,
+    )
+    if not parity.passed:
+        raise SwapcamError(f"export failed, nothing written: {parity.describe()}")
+    write_atomically(out, payload)
+    return ExportReport(info=info, signature=signature_of(graph), parity=parity, path=out, bytes=len(payload))
+
+
+def write_atomically(path: Path, payload: bytes) -> None:
+    part = path.with_name(path.name + ".part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part.write_bytes(payload)
+        os.replace(part, path)
+    except OSError as error:
+        raise SwapcamError(f"cannot write {path}: {error.strerror or error}") from error

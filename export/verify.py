@@ -1,0 +1,77 @@
+"""``swapcam export verify``: check an ONNX file against the model contract and say how it would run here."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from google.protobuf.message import DecodeError
+
+from export.onnx_export import DECODER, Signature, signature_of
+from export.parity import Parity, compare, onnx_outputs, sample_faces, torch_outputs
+from stream.contract import INPUT_NAME, OUTPUT_NAMES, ModelInfo, parse_metadata
+from stream.errors import SwapcamError
+from trained.checkpoint import load_model
+from trained.model import SwapDirection
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    info: ModelInfo
+    metadata: dict[str, str]
+    signature: Signature
+    providers: dict[str, str]  # provider → "ok" or why it did not load
+    parity: Parity | None
+
+
+def load_onnx(path: Path) -> onnx.ModelProto:
+    if not path.is_file():
+        raise SwapcamError(f"no such file: {path}")
+    try:
+        return onnx.load(str(path))
+    except (DecodeError, ValueError, OSError) as error:
+        raise SwapcamError(f"{path} is not an ONNX file ({type(error).__name__})") from error
+
+
+def check_signature(signature: Signature, info: ModelInfo, origin: str) -> None:
+    """Inputs and outputs must be the contract's names and shapes at the metadata's resolution."""
+    r = str(info.resolution)
+    expected = (
+        ((INPUT_NAME, ("3", r, r)),),
+        tuple((name, (str(channels), r, r)) for name, channels in zip(OUTPUT_NAMES, (3, 1), strict=True)),
+    )
+    found = tuple(
+        tuple((name, shape[1:]) for name, _, shape in side) for side in (signature.inputs, signature.outputs)
+    )
+    if found != expected:
+        raise SwapcamError(f"{origin} does not have the swapcam I/O: expected {expected}, found {found}")
+
+
+def provider_status(path: Path) -> dict[str, str]:
+    status = {}
+    for provider in ort.get_available_providers():
+        try:
+            ort.InferenceSession(str(path), providers=[provider])
+            status[provider] = "ok"
+        except Exception as error:
+            status[provider] = f"does not load: {str(error).splitlines()[0][:120]}"
+    return status
+
+
+def verify_onnx(path: Path, run: Path | None = None) -> VerifyReport:
+    graph = load_onnx(path)
+    metadata = {prop.key: prop.value for prop in graph.metadata_props}
+    info = parse_metadata(metadata, str(path))
+    signature = signature_of(graph)
+    check_signature(signature, info, str(path))
+    parity = None
+    if run is not None:
+        model, _ = load_model(run)
+        faces = sample_faces(info.align_spec)
+        dtype = np.float16 if info.precision == "fp16" else np.float32
+        reference = torch_outputs(SwapDirection(model, DECODER[info.direction]), faces)
+        parity = compare(reference, onnx_outputs(str(path), faces, dtype), info.precision)
+    return VerifyReport(
+        info=info, metadata=metadata, signature=signature, providers=provider_status(path), parity=parity
+    )

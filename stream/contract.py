@@ -1,0 +1,106 @@
+"""The swap-model file contract: what an exported ONNX model (or an engine built from one) must provide.
+
+- input ``face``: float32 or float16, NCHW, RGB in [0, 1], shape (N, 3, R, R) with N dynamic;
+- outputs ``swapped`` (N, 3, R, R) RGB in [0, 1] and ``mask`` (N, 1, R, R) in [0, 1];
+- metadata (ONNX ``metadata_props``): the keys of ``REQUIRED_METADATA``.
+
+The live pipeline configures alignment from this metadata, so a model is never run on the wrong crop.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from stream.align import AlignSpec
+from stream.errors import SwapcamError
+
+FORMAT_VERSION = "1"
+INPUT_NAME = "face"
+OUTPUT_NAMES = ("swapped", "mask")
+REQUIRED_METADATA = (
+    "swapcam.format_version",
+    "resolution",
+    "face_type",
+    "coverage",
+    "align_template",
+    "channels",
+    "identity_a",
+    "identity_b",
+    "direction",
+    "training_steps",
+    "source",
+    "precision",
+)
+PRECISIONS = ("fp32", "fp16")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the contract's metadata says about a model."""
+
+    resolution: int
+    face_type: str
+    coverage: float
+    align_template: str
+    identity_a: str
+    identity_b: str
+    direction: str  # "a2b": faces of A in, B out
+    training_steps: int
+    source: str
+    precision: str
+
+    def __post_init__(self) -> None:
+        self.align_spec  # noqa: B018 - constructing the spec validates face type, resolution and coverage
+        if self.direction not in ("a2b", "b2a"):
+            raise ValueError(f"direction must be a2b or b2a, got {self.direction!r}")
+
+    @property
+    def align_spec(self) -> AlignSpec:
+        return AlignSpec(face_type=self.face_type, size=self.resolution, coverage=self.coverage)
+
+
+def parse_metadata(metadata: Mapping[str, str], origin: str) -> ModelInfo:
+    """Check and parse contract metadata; ``origin`` names the file in error messages."""
+    missing = [key for key in REQUIRED_METADATA if key not in metadata]
+    if missing:
+        raise SwapcamError(f"{origin} is not a swapcam model: its metadata lacks {', '.join(missing)}")
+    found = metadata["swapcam.format_version"]
+    if found != FORMAT_VERSION:
+        raise SwapcamError(f"{origin} has swapcam format version {found}, expected {FORMAT_VERSION}")
+    if metadata["channels"] != "RGB" or metadata["precision"] not in PRECISIONS:
+        raise SwapcamError(
+            f"{origin}: expected channels RGB and precision fp32/fp16, "
+            f"got {metadata['channels']} and {metadata['precision']}"
+        )
+    try:
+        return ModelInfo(
+            resolution=int(metadata["resolution"]),
+            face_type=metadata["face_type"],
+            coverage=float(metadata["coverage"]),
+            align_template=metadata["align_template"],
+            identity_a=metadata["identity_a"],
+            identity_b=metadata["identity_b"],
+            direction=metadata["direction"],
+            training_steps=int(metadata["training_steps"]),
+            source=metadata["source"],
+            precision=metadata["precision"],
+        )
+    except ValueError as error:
+        raise SwapcamError(f"{origin} has invalid metadata: {error}") from error
+
+
+def metadata_for(info: ModelInfo) -> dict[str, str]:
+    """The metadata_props to write for ``info``."""
+    return {
+        "swapcam.format_version": FORMAT_VERSION,
+        "resolution": str(info.resolution),
+        "face_type": info.face_type,
+        "coverage": f"{info.coverage:g}",
+        "align_template": info.align_template,
+        "channels": "RGB",
+        "identity_a": info.identity_a,
+        "identity_b": info.identity_b,
+        "direction": info.direction,
+        "training_steps": str(info.training_steps),
+        "source": info.source,
+        "precision": info.precision,
+    }
