@@ -9,7 +9,6 @@ least --seconds and at least --min-steps steps. The machine is named in the outp
 
 import argparse
 import json
-import platform
 import tempfile
 import time
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bench.machine import machine
 from stream.align import AlignSpec
 from stream.extract import ExtractOptions, extract
 from stream.samples import cache_dir, ensure_samples
@@ -78,26 +78,6 @@ def measure(
         step_ms_p50=float(np.percentile(ms, 50)),
         step_ms_p95=float(np.percentile(ms, 95)),
     )
-
-
-def cpu_name() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
-
-
-def machine() -> dict[str, object]:
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    return {
-        "cpu": cpu_name(),
-        "torch_threads": torch.get_num_threads(),
-        "gpu": gpu,
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-    }
 
 
 def main() -> None:

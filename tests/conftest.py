@@ -57,3 +57,14 @@ def extracted(sample_paths: dict[str, Path], tmp_path_factory: pytest.TempPathFa
     for name, path in sample_paths.items():
         extract([path], root / name, options, progress=False)
     return {name: root / name for name in sample_paths}
+
+
+@pytest.fixture(scope="session")
+def small_run(extracted: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A lite model at 64 px trained for 3 steps on the sample faces: a real run folder, quickly."""
+    from trained.train import TrainOptions, train
+
+    run = tmp_path_factory.mktemp("run")
+    options = TrainOptions(preset="lite", resolution=64, batch=4, steps=3)
+    train(extracted["woman"], extracted["man"], run, options, progress=False)
+    return run

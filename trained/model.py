@@ -43,39 +43,21 @@ class ModelConfig:
         return asdict(self)
 
 
+# The classic DeepFaceLab "DF" widths; df128 and df256 differ only in their default resolution.
+_DF_WIDTHS = MappingProxyType({
+    "encoder_dims": 64, "bottleneck_dims": 256, "inter_dims": 256, "decoder_dims": 64, "mask_dims": 22,
+    "residual_blocks": 1, "separable": False,
+})  # fmt: skip
 # name → widths; the resolution comes from the preset's default or --resolution.
-PRESETS = MappingProxyType(
-    {
-        # residual blocks would double the training time on a 2-core CPU for little gain at 96 px
-        "lite": {
-            "encoder_dims": 24,
-            "bottleneck_dims": 128,
-            "inter_dims": 96,
-            "decoder_dims": 24,
-            "mask_dims": 8,
-            "residual_blocks": 0,
-            "separable": True,
-        },
-        "df128": {
-            "encoder_dims": 64,
-            "bottleneck_dims": 256,
-            "inter_dims": 256,
-            "decoder_dims": 64,
-            "mask_dims": 22,
-            "residual_blocks": 1,
-            "separable": False,
-        },
-        "df256": {
-            "encoder_dims": 64,
-            "bottleneck_dims": 256,
-            "inter_dims": 256,
-            "decoder_dims": 64,
-            "mask_dims": 22,
-            "residual_blocks": 1,
-            "separable": False,
-        },
-    }
-)
+PRESETS = MappingProxyType({
+    # residual blocks would double the training time on a 2-core CPU for little gain at 96 px
+    "lite": MappingProxyType({
+        "encoder_dims": 24, "bottleneck_dims": 128, "inter_dims": 96, "decoder_dims": 24, "mask_dims": 8,
+        "residual_blocks": 0, "separable": True,
+    }),
+    "df128": _DF_WIDTHS,
+    "df256": _DF_WIDTHS,
+})  # fmt: skip
 DEFAULT_RESOLUTION = MappingProxyType({"lite": 96, "df128": 128, "df256": 256})
 
 
