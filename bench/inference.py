@@ -70,11 +70,11 @@ def torch_runner(module: torch.nn.Module) -> Callable[[np.ndarray], object]:
     return call
 
 
-def onnx_runner(path: Path, threads: int, dtype: type) -> Callable[[np.ndarray], object]:
+def onnx_runner(path: Path, threads: int) -> Callable[[np.ndarray], object]:
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    return lambda face: session.run(None, {INPUT_NAME: face.astype(dtype)})
+    return lambda face: session.run(None, {INPUT_NAME: face})
 
 
 def benchmark(source: Path, seconds: float, direction: str = "a2b") -> dict[str, object]:
@@ -89,8 +89,8 @@ def benchmark(source: Path, seconds: float, direction: str = "a2b") -> dict[str,
         faces = sample_faces(info.align_spec)
         results = [
             time_calls("torch fp32", torch_runner(module), faces, seconds),
-            time_calls("onnxruntime CPU fp32", onnx_runner(fp32, threads, np.float32), faces, seconds),
-            time_calls("onnxruntime CPU fp16", onnx_runner(fp16, threads, np.float16), faces, seconds),
+            time_calls("onnxruntime CPU fp32", onnx_runner(fp32, threads), faces, seconds),
+            time_calls("onnxruntime CPU fp16", onnx_runner(fp16, threads), faces.astype(np.float16), seconds),
         ]
     return {
         "machine": machine(),

@@ -60,6 +60,8 @@ def measure(
     session, _ = open_session(faces["woman"], faces["man"], run, options, resume=False)
     for _ in range(2):
         train_step(session, options)
+    if session.device.type == "cuda":
+        torch.cuda.synchronize()
     durations: list[float] = []
     while sum(durations) < seconds or len(durations) < min_steps:
         start = time.perf_counter()

@@ -1,13 +1,14 @@
 """ONNX → TensorRT engine, and the checks that keep an engine on the GPU and TensorRT it was built for.
 
 All TensorRT code of the project is in this module; ``tensorrt`` is imported only inside its functions.
-Written against the TensorRT 10.x/11.x Python API (tensor names, not binding indices; networks are always
-explicit-batch) and type-checked with mypy against ``tensorrt-stubs``. NOT YET RUN ON HARDWARE: no machine
-this project is built on can install TensorRT.
+Written against the TensorRT 10 Python API (tensor names, not binding indices; networks are always
+explicit-batch) and type-checked with mypy against ``tensorrt-stubs`` 10.13. NOT YET RUN ON HARDWARE: no
+machine this project is built on can install TensorRT.
 
-Precision: an fp16 ONNX file (``swapcam export onnx --fp16``) is built as a strongly typed network, which
-works on 10.x and 11.x. An fp32 file with ``--fp16`` uses ``BuilderFlag.FP16`` where it exists (10.x);
-11.x removed that flag, so there the fp16 ONNX file is required and its absence is a clear error.
+Precision: an fp16 ONNX file (``swapcam export onnx --fp16``) is built as a strongly typed network, so its
+types come from the file rather than from a builder flag. TensorRT 11 is documented to have removed
+``BuilderFlag.FP16``; this module feature-detects the flag for fp32 files with ``--fp16`` and otherwise asks
+for the fp16 ONNX file. Nothing here has been checked against an 11.x installation.
 
 Every engine gets a JSON sidecar (``FILE.engine.json``): ONNX sha256, TensorRT version, GPU name and compute
 capability, precision, I/O shapes, build options and time. Built engines are also kept in a cache keyed by
@@ -134,8 +135,8 @@ def build_engine(onnx_path: Path, out: Path, options: EngineOptions) -> BuildRes
     key = hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:24]
     cached = cache_dir() / "engines" / f"{key}.engine"
     started = time.monotonic()
-    if not cached.is_file():
-        serialized = _build(onnx_path.read_bytes(), info, options)
+    if not (cached.is_file() and sidecar_path(cached).is_file()):
+        serialized = _build(onnx_path.read_bytes(), info, options, target)
         write_atomically(cached, serialized)
         write_atomically(
             sidecar_path(cached),
@@ -157,7 +158,7 @@ def build_engine(onnx_path: Path, out: Path, options: EngineOptions) -> BuildRes
     )
 
 
-def _build(onnx_bytes: bytes, info: ModelInfo, options: EngineOptions) -> bytes:
+def _build(onnx_bytes: bytes, info: ModelInfo, options: EngineOptions, target: Target) -> bytes:
     import tensorrt as trt
 
     logger = trt.Logger(trt.Logger.WARNING)
@@ -179,9 +180,11 @@ def _build(onnx_bytes: bytes, info: ModelInfo, options: EngineOptions) -> bytes:
                 "`swapcam export onnx RUN --out FILE.onnx --fp16` and build the engine from that file"
             )
         config.set_flag(trt.BuilderFlag.FP16)
-    timing_path = cache_dir() / "engines" / "timing.cache"
+    # Timing results are only valid for one GPU and TensorRT version.
+    timing_path = cache_dir() / "engines" / f"timing-{target.tensorrt}-sm{target.compute_capability}.cache"
     timing = config.create_timing_cache(timing_path.read_bytes() if timing_path.is_file() else b"")
-    config.set_timing_cache(timing, False)
+    if not config.set_timing_cache(timing, False):
+        config.set_timing_cache(config.create_timing_cache(b""), False)
     profile = builder.create_optimization_profile()
     r = info.resolution
     single, largest = trt.Dims4(1, 3, r, r), trt.Dims4(options.max_batch, 3, r, r)
@@ -201,7 +204,12 @@ def check_engine(engine: Path, target: Target) -> dict[str, Any]:
         raise SwapcamError(
             f"{engine} or its sidecar {sidecar.name} is missing: build it with `swapcam export engine`"
         )
-    recorded = json.loads(sidecar.read_text())
+    try:
+        recorded = json.loads(sidecar.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise SwapcamError(
+            f"{sidecar} is damaged: rebuild the engine with `swapcam export engine`"
+        ) from error
     differences = [
         f"{field} {recorded.get(field)!r} (this machine: {value!r})"
         for field, value in asdict(target).items()

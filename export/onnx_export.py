@@ -5,6 +5,7 @@ dynamic batch → write metadata → onnx.checker → parity against PyTorch fp3
 the file atomically. A failed parity check writes nothing.
 """
 
+import copy
 import io
 import os
 import warnings
@@ -129,7 +130,7 @@ def export_onnx(
     precision = "fp16" if fp16 else "fp32"
     info = model_info(state, direction, precision)
     reference = SwapDirection(model, DECODER[direction])
-    module = SwapDirection(load_model(source)[0].half(), DECODER[direction]) if fp16 else reference
+    module = SwapDirection(copy.deepcopy(model).half(), DECODER[direction]) if fp16 else reference
     graph = trace(module.eval(), info.resolution, torch.float16 if fp16 else torch.float32, opset)
     onnx.helper.set_model_props(graph, metadata_for(info))
     onnx.checker.check_model(graph, full_check=True)

@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 from stream.align import AlignSpec, align_face
 from stream.contract import INPUT_NAME, OUTPUT_NAMES
 from stream.landmarks import FaceLandmarker
-from stream.media import read_video
+from stream.media import read_video, video_frame_count
 from stream.samples import ensure_samples
 
 TOLERANCE = {"fp32": 1e-4, "fp16": 2e-2}  # max abs error per output, values in [0, 1]
@@ -46,11 +46,11 @@ def sample_faces(spec: AlignSpec, per_clip: int = 8) -> NDArray[np.float32]:
     crops = []
     with FaceLandmarker("image") as landmarker:
         for clip in ensure_samples().values():
-            frames = list(read_video(clip))
-            for index in np.linspace(0, len(frames) - 1, per_clip).astype(int):
-                faces = landmarker.detect(frames[index][1])
+            wanted = set(np.linspace(0, video_frame_count(clip) - 1, per_clip).astype(int).tolist())
+            for index, frame in read_video(clip):
+                faces = landmarker.detect(frame) if index in wanted else []
                 if faces:
-                    crop = align_face(frames[index][1], faces[0].landmarks, spec).crop
+                    crop = align_face(frame, faces[0].landmarks, spec).crop
                     crops.append(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
     return np.stack(crops).transpose(0, 3, 1, 2).astype(np.float32) / 255.0
 

@@ -67,7 +67,14 @@ def verify_onnx(path: Path, run: Path | None = None) -> VerifyReport:
     check_signature(signature, info, str(path))
     parity = None
     if run is not None:
-        model, _ = load_model(run)
+        model, state = load_model(run)
+        trained_as = (model.config.resolution, state["labels"]["a"], state["labels"]["b"])
+        if trained_as != (info.resolution, info.identity_a, info.identity_b):
+            raise SwapcamError(
+                f"--run {run} is a {trained_as[0]} px model of {trained_as[1]}→{trained_as[2]}, "
+                f"but {path} is {info.resolution} px of {info.identity_a}→{info.identity_b}: "
+                "not the run it was exported from"
+            )
         faces = sample_faces(info.align_spec)
         dtype = np.float16 if info.precision == "fp16" else np.float32
         reference = torch_outputs(SwapDirection(model, DECODER[info.direction]), faces)

@@ -3,6 +3,9 @@
 Each subcommand lives in a module with ``configure(parser)`` and ``run(args) -> int``; the module is
 imported only when its subcommand runs, so ``swapcam live`` never pays for torch. User mistakes arrive as
 ``SwapcamError`` and become one line on stderr and a non-zero exit code.
+
+The table below names modules of every package by string: the entry point is the one place that knows them
+all, and it imports none of them until its command runs (the import rule between packages is otherwise kept).
 """
 
 import argparse

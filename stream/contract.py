@@ -10,7 +10,7 @@ The live pipeline configures alignment from this metadata, so a model is never r
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from stream.align import AlignSpec
+from stream.align import ALIGN_TEMPLATE, AlignSpec
 from stream.errors import SwapcamError
 
 FORMAT_VERSION = "1"
@@ -66,6 +66,11 @@ def parse_metadata(metadata: Mapping[str, str], origin: str) -> ModelInfo:
     found = metadata["swapcam.format_version"]
     if found != FORMAT_VERSION:
         raise SwapcamError(f"{origin} has swapcam format version {found}, expected {FORMAT_VERSION}")
+    if metadata["align_template"] != ALIGN_TEMPLATE:
+        raise SwapcamError(
+            f"{origin} was trained on faces aligned with template {metadata['align_template']}, "
+            f"but this swapcam crops faces with {ALIGN_TEMPLATE}: re-extract, retrain and export"
+        )
     if metadata["channels"] != "RGB" or metadata["precision"] not in PRECISIONS:
         raise SwapcamError(
             f"{origin}: expected channels RGB and precision fp32/fp16, "

@@ -106,10 +106,16 @@ def read_faceset(folder: Path) -> FaceSet:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
             columns = {key: data[key] for key in data.files if key != "meta"}
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
-        raise SwapcamError(f"{path} is damaged or not a swapcam face index: {error}") from error
-    if meta.get("format_version") != FORMAT_VERSION:
-        found = meta.get("format_version")
+        return _faceset_from(meta, columns, path)
+    except (OSError, ValueError, KeyError, TypeError, IndexError, zipfile.BadZipFile) as error:
+        raise SwapcamError(
+            f"{path} is damaged or not a swapcam face index ({type(error).__name__}: {error})"
+        ) from error
+
+
+def _faceset_from(meta: dict, columns: dict[str, np.ndarray], path: Path) -> FaceSet:
+    found = meta.get("format_version")
+    if found != FORMAT_VERSION:
         raise SwapcamError(f"{path} has format version {found}, expected {FORMAT_VERSION}: re-extract it")
     records = tuple(
         FaceRecord(

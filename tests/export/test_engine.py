@@ -67,8 +67,10 @@ def test_bad_engine_options_are_rejected(kwargs):
 
 
 @pytest.mark.skipif(MISSING is not None, reason=f"needs TensorRT and an NVIDIA GPU: {MISSING}")
-def test_build_twice_is_a_cache_hit_and_the_sidecar_matches_this_gpu(exported, tmp_path):
+def test_build_twice_is_a_cache_hit_and_the_sidecar_matches_this_gpu(exported, tmp_path, monkeypatch):
+    monkeypatch.setenv("SWAPCAM_CACHE", str(tmp_path / "cache"))
     first = build_engine(exported["fp16"], tmp_path / "a.engine", EngineOptions(max_batch=2))
+    assert not first.cached
     second = build_engine(exported["fp16"], tmp_path / "b.engine", EngineOptions(max_batch=2))
     assert second.cached and (tmp_path / "a.engine").read_bytes() == (tmp_path / "b.engine").read_bytes()
     recorded = json.loads(first.sidecar.read_text())

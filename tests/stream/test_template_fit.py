@@ -14,13 +14,16 @@ def test_symmetrize_makes_a_shape_its_own_mirror_image():
 
 
 def test_fit_recovers_a_shape_seen_through_random_similarities():
-    truth = np.array(list(template_fit.CANONICAL_FRONT_CM.values()))
+    canonical = np.array(list(template_fit.CANONICAL_FRONT_CM.values()))
+    wider = canonical * [1.2, 0.9]  # symmetric, but no similarity of the canonical shape
+    truth = align.transform_points(wider, align.umeyama(wider, canonical))  # placed in the canonical frame
+    assert np.abs(truth - canonical).max() > 0.3
     rng = np.random.default_rng(4)
     shapes = []
     for _ in range(20):
         angle, scale = rng.uniform(-0.5, 0.5), rng.uniform(5, 30)
         rotation = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-        shapes.append(truth @ rotation.T + rng.uniform(0, 400, 2))
+        shapes.append(wider @ rotation.T + rng.uniform(0, 400, 2))
     np.testing.assert_allclose(template_fit.fit_template(np.array(shapes)), truth, atol=1e-9)
 
 

@@ -1,4 +1,5 @@
 import csv
+import signal
 from pathlib import Path
 
 import cv2
@@ -93,6 +94,8 @@ def test_bad_inputs_are_one_line_errors(extracted, other_face_type, tmp_path, ca
         ([a, b, "--device", "cuda"], "torch sees no CUDA GPU"),
         ([a, b, "--resume"], "has no checkpoints"),
         ([a, b, "--batch", "0"], "must be >= 1"),
+        ([a, b, "--holdout", "1.5"], "--holdout must be in [0, 1)"),
+        ([a, b, "--lr", "-1"], "--lr > 0"),
     ]
     for index, (extra, message) in enumerate(cases):
         code, err = run_cli(
@@ -137,19 +140,40 @@ def test_gpu_out_of_memory_suggests_a_smaller_batch(extracted, tmp_path, monkeyp
     assert code == 1 and "GPU out of memory at --batch 16: try --batch 8" in err
 
 
-def test_ctrl_c_saves_a_checkpoint_and_stops(extracted, tmp_path, monkeypatch):
+def test_ctrl_c_finishes_the_step_saves_and_resumes_exactly(extracted, tmp_path, monkeypatch):
+    a, b = extracted["woman"], extracted["man"]
+    train(a, b, tmp_path / "straight", TrainOptions(**FAST, steps=5), progress=False)
     real_step = train_module.train_step
     calls = []
 
-    def interrupted_on_third(session, options):
+    def ctrl_c_during_third_step(session, options):
         calls.append(1)
         if len(calls) == 3:
-            raise KeyboardInterrupt
+            signal.raise_signal(signal.SIGINT)  # arrives in the middle of the step
         return real_step(session, options)
 
-    monkeypatch.setattr(train_module, "train_step", interrupted_on_third)
-    result = train(
-        extracted["woman"], extracted["man"], tmp_path / "run", TrainOptions(**FAST, steps=10), progress=False
-    )
-    assert result.interrupted and result.step == 2
-    assert ckpt.latest_checkpoint(tmp_path / "run").name == "step-0000002.pt"
+    monkeypatch.setattr(train_module, "train_step", ctrl_c_during_third_step)
+    result = train(a, b, tmp_path / "run", TrainOptions(**FAST, steps=10), progress=False)
+    assert result.interrupted and result.step == 3
+    assert ckpt.latest_checkpoint(tmp_path / "run").name == "step-0000003.pt"
+    monkeypatch.setattr(train_module, "train_step", real_step)
+    train(a, b, tmp_path / "run", TrainOptions(**FAST, steps=5), resume=True, progress=False)
+    assert losses(tmp_path / "run") == pytest.approx(losses(tmp_path / "straight"), rel=1e-6)
+
+
+def test_resume_refuses_changed_training_options(extracted, tmp_path, capsys):
+    a, b = extracted["woman"], extracted["man"]
+    train(a, b, tmp_path / "run", TrainOptions(**FAST, steps=1, holdout=0.1), progress=False)
+    code, err = run_cli(capsys, "--a", a, "--b", b, "--out", tmp_path / "run", "--resume", "--batch", "4")
+    assert code == 1 and "holdout 0.1 (now 0.0)" in err
+
+
+def test_log_rows_past_the_checkpoint_are_dropped_on_resume(extracted, tmp_path):
+    a, b = extracted["woman"], extracted["man"]
+    train(a, b, tmp_path / "run", TrainOptions(**FAST, steps=2), progress=False)
+    with (tmp_path / "run" / "log.csv").open("a") as log:
+        log.write("3,1.0,9,9,9,9,9,9,9\n")  # a step that was logged but never checkpointed
+    train(a, b, tmp_path / "run", TrainOptions(**FAST, steps=3), resume=True, progress=False)
+    with (tmp_path / "run" / "log.csv").open() as handle:
+        steps = [int(row["step"]) for row in csv.DictReader(handle)]
+    assert steps == [1, 2, 3] and losses(tmp_path / "run")[-1] != 9

@@ -1,6 +1,6 @@
 """Package a finished training run as the shipped demo model.
 
-    python -m trained.demo RUN --a FACES_A --b FACES_B --holdout 0.1 --minutes M --hardware "..."
+    python -m trained.demo RUN --a FACES_A --b FACES_B --holdout 0.1
 
 Writes the weights only (no optimizer or RNG state) to trained/demo/, a preview of held-out faces, and
 prints the figures the model card reports: steps, final losses (mean of the last 100 steps) and the

@@ -1,0 +1,45 @@
+import pytest
+
+from stream.align import ALIGN_TEMPLATE
+from stream.contract import ModelInfo, metadata_for, parse_metadata
+from stream.errors import SwapcamError
+
+INFO = ModelInfo(
+    resolution=96,
+    face_type="whole_face",
+    coverage=1.0,
+    align_template=ALIGN_TEMPLATE,
+    identity_a="woman",
+    identity_b="man",
+    direction="a2b",
+    training_steps=10,
+    source="swapcam 0.1.0",
+    precision="fp32",
+)
+
+
+def test_metadata_round_trips():
+    assert parse_metadata(metadata_for(INFO), "m.onnx") == INFO
+    assert INFO.align_spec.size == 96
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("align_template", "dfl-68", "aligned with template dfl-68"),
+        ("swapcam.format_version", "9", "format version 9, expected 1"),
+        ("channels", "BGR", "expected channels RGB"),
+        ("resolution", "32", "invalid metadata"),
+        ("direction", "sideways", "invalid metadata"),
+    ],
+)
+def test_metadata_that_would_run_a_model_on_the_wrong_crop_is_refused(key, value, message):
+    with pytest.raises(SwapcamError, match=message):
+        parse_metadata({**metadata_for(INFO), key: value}, "m.onnx")
+
+
+def test_missing_keys_are_named():
+    metadata = metadata_for(INFO)
+    del metadata["coverage"], metadata["identity_b"]
+    with pytest.raises(SwapcamError, match="lacks coverage, identity_b"):
+        parse_metadata(metadata, "m.onnx")
