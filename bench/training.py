@@ -22,7 +22,7 @@ from stream.align import AlignSpec
 from stream.extract import ExtractOptions, extract
 from stream.samples import cache_dir, ensure_samples
 from trained.model import DEFAULT_RESOLUTION
-from trained.train import TrainOptions, open_session, train_step
+from trained.session import TrainOptions, open_session, train_step
 
 BATCH = {"lite": 16, "df128": 8, "df256": 4}
 

@@ -10,7 +10,6 @@ import io
 import os
 import warnings
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ import onnx
 import torch
 
 from export.parity import Parity, compare, onnx_outputs, sample_faces, torch_outputs
+from stream.cli import version
 from stream.contract import INPUT_NAME, OUTPUT_NAMES, ModelInfo, metadata_for
 from stream.errors import SwapcamError
 from trained.checkpoint import load_model
@@ -48,13 +48,6 @@ class ExportReport:
     parity: Parity
     path: Path
     bytes: int
-
-
-def version() -> str:
-    try:
-        return metadata.version("swapcam")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def signature_of(model: onnx.ModelProto) -> Signature:

@@ -62,7 +62,8 @@ def extracted(sample_paths: dict[str, Path], tmp_path_factory: pytest.TempPathFa
 @pytest.fixture(scope="session")
 def small_run(extracted: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A lite model at 64 px trained for 3 steps on the sample faces: a real run folder, quickly."""
-    from trained.train import TrainOptions, train
+    from trained.session import TrainOptions
+    from trained.train import train
 
     run = tmp_path_factory.mktemp("run")
     options = TrainOptions(preset="lite", resolution=64, batch=4, steps=3)

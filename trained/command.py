@@ -47,7 +47,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from stream.errors import SwapcamError
     from trained.augment import AugmentConfig
-    from trained.train import TrainOptions, train
+    from trained.session import TrainOptions
+    from trained.train import train
 
     try:
         options = TrainOptions(

@@ -11,7 +11,8 @@ from stream.errors import SwapcamError
 from trained import checkpoint as ckpt
 from trained import train as train_module
 from trained.model import SwapAutoencoder, preset_config
-from trained.train import TrainOptions, train
+from trained.session import TrainOptions
+from trained.train import train
 
 FAST = {"preset": "lite", "resolution": 64, "batch": 4, "preview_every": 1000, "save_every": 1000}
 

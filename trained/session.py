@@ -1,0 +1,237 @@
+"""One training session's live objects, how they are set up (new or resumed), and one training step."""
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from stream.errors import SwapcamError
+from trained import checkpoint as ckpt
+from trained.augment import AugmentConfig, Batch, sample_batch
+from trained.data import FaceData, check_compatible, load_faces, split_holdout
+from trained.losses import LossWeights, reconstruction_loss
+from trained.model import ModelConfig, SwapAutoencoder, preset_config
+
+# Options that change what a step does: a resumed run must use the values it was trained with.
+RESUME_OPTIONS = ("batch", "learning_rate", "seed", "holdout", "flip", "colour_transfer")
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    preset: str | None = None  # None: "lite" for a new run, the checkpoint's for --resume
+    resolution: int | None = None
+    batch: int = 16
+    steps: int | None = None  # total steps to reach; with neither steps nor minutes: until Ctrl-C
+    minutes: float | None = None
+    learning_rate: float = 5e-5
+    seed: int = 0
+    device: str = "auto"
+    preview_every: int = 100
+    save_every: int = 250
+    keep: int = 3
+    holdout: float = 0.0
+    label_a: str | None = None
+    label_b: str | None = None
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    weights: LossWeights = field(default_factory=LossWeights)
+
+    def __post_init__(self) -> None:
+        if self.batch < 1 or self.keep < 1 or self.preview_every < 1 or self.save_every < 1:
+            raise ValueError("--batch, --keep, --preview-every and --save-every must be >= 1")
+        if self.steps is not None and self.minutes is not None:
+            raise ValueError("give --steps or --minutes, not both")
+        if (self.steps is not None and self.steps < 1) or (self.minutes is not None and self.minutes <= 0):
+            raise ValueError("--steps and --minutes must be positive")
+        if not 0.0 <= self.holdout < 1.0 or self.learning_rate <= 0:
+            raise ValueError(
+                f"--holdout must be in [0, 1) and --lr > 0, got {self.holdout} and {self.learning_rate}"
+            )
+
+    def resume_values(self) -> dict[str, Any]:
+        values = {
+            "batch": self.batch,
+            "learning_rate": self.learning_rate,
+            "seed": self.seed,
+            "holdout": self.holdout,
+        }
+        return {**values, "flip": self.augment.flip, "colour_transfer": self.augment.colour_transfer}
+
+
+@dataclass
+class Session:
+    """The live objects of one training session (owned by ``trained.train.train``)."""
+
+    model: SwapAutoencoder
+    optimizer: torch.optim.Optimizer
+    rng: np.random.Generator
+    step: int
+    labels: dict[str, str]
+    data: dict[str, FaceData]
+    holdout: dict[str, FaceData]
+    device: torch.device
+    amp_dtype: torch.dtype | None
+    scaler: torch.amp.GradScaler  # active only for float16 autocast; a no-op otherwise
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SwapcamError(
+            "--device cuda was asked for, but torch sees no CUDA GPU (is a CUDA build of torch installed?)"
+        )
+    if name not in ("cpu", "cuda"):
+        raise SwapcamError(f"--device must be auto, cpu or cuda, got {name!r}")
+    return torch.device(name)
+
+
+def _amp_dtype(device: torch.device) -> torch.dtype | None:
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def _model_config(options: TrainOptions, saved: dict[str, Any] | None) -> ModelConfig:
+    if saved is None:
+        try:
+            return preset_config(options.preset or "lite", options.resolution)
+        except ValueError as error:
+            raise SwapcamError(str(error)) from error
+    config = ModelConfig(**saved["model_config"])
+    if (options.preset and options.preset != saved["preset"]) or (
+        options.resolution and options.resolution != config.resolution
+    ):
+        raise SwapcamError(
+            f"the run was trained as {saved['preset']} at {config.resolution} px; "
+            "--resume continues it as it is (drop --preset/--resolution or choose another --out)"
+        )
+    return config
+
+
+def _check_resume(saved: dict[str, Any], options: TrainOptions, data: FaceData) -> None:
+    """A resumed run continues with the options and the face alignment it was trained with."""
+    recorded = saved.get("options", {})
+    wanted = options.resume_values()
+    differences = [
+        f"{key} {recorded[key]} (now {wanted[key]})"
+        for key in RESUME_OPTIONS
+        if key in recorded and recorded[key] != wanted[key]
+    ]
+    if differences:
+        raise SwapcamError(
+            f"--resume must continue with the options the run was trained with: {'; '.join(differences)}"
+        )
+    alignment = {
+        "face_type": data.spec.face_type,
+        "coverage": data.spec.coverage,
+        "align_template": data.align_template,
+    }
+    if saved["alignment"] != alignment:
+        raise SwapcamError(
+            f"the run was trained on faces aligned as {saved['alignment']}, these are {alignment}"
+        )
+
+
+def open_session(
+    a_dir: Path, b_dir: Path, run: Path, options: TrainOptions, resume: bool
+) -> tuple[Session, str]:
+    checkpoints = run / "checkpoints"
+    try:
+        checkpoints.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SwapcamError(f"cannot create the run folder --out {run}: {error.strerror or error}") from error
+    saved = ckpt.load_checkpoint(ckpt.latest_checkpoint(run)) if resume else None
+    if not resume and ckpt.list_checkpoints(checkpoints):
+        raise SwapcamError(
+            f"{run} already holds a training run: pass --resume to continue it, or choose another --out"
+        )
+    config = _model_config(options, saved)
+    preset = saved["preset"] if saved else options.preset or "lite"
+    data = {
+        "a": load_faces(a_dir, config.resolution, options.label_a),
+        "b": load_faces(b_dir, config.resolution, options.label_b),
+    }
+    check_compatible(data["a"], data["b"])
+    if saved is not None:
+        _check_resume(saved, options, data["a"])
+    split = {key: split_holdout(value, options.holdout) for key, value in data.items()}
+    device = resolve_device(options.device)
+    torch.manual_seed(options.seed)
+    model = SwapAutoencoder(config).to(device)
+    if device.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=options.learning_rate, betas=(0.5, 0.999))
+    amp_dtype = _amp_dtype(device)
+    scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
+    rng = np.random.default_rng(options.seed)
+    step = 0
+    if saved is not None:
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        if saved.get("scaler"):  # empty when the run so far had no float16 autocast
+            scaler.load_state_dict(saved["scaler"])
+        rng.bit_generator.state = saved["rng"]["numpy"]
+        torch.set_rng_state(saved["rng"]["torch"])
+        step = int(saved["step"])
+    labels = saved["labels"] if saved else {key: value.label for key, value in data.items()}
+    session = Session(
+        model=model,
+        optimizer=optimizer,
+        rng=rng,
+        step=step,
+        labels=labels,
+        data={k: v[0] for k, v in split.items()},
+        holdout={k: v[1] for k, v in split.items()},
+        device=device,
+        amp_dtype=amp_dtype,
+        scaler=scaler,
+    )
+    return session, preset
+
+
+def _to_device(batch: Batch, session: Session) -> dict[str, torch.Tensor]:
+    tensors = {
+        name: torch.from_numpy(getattr(batch, name)).to(session.device)
+        for name in ("inputs", "targets", "masks", "regions")
+    }
+    if session.device.type == "cuda":
+        tensors = {k: v.contiguous(memory_format=torch.channels_last) for k, v in tensors.items()}
+    return tensors
+
+
+def train_step(session: Session, options: TrainOptions) -> dict[str, float]:
+    """One optimizer step on a fresh batch of each identity; returns the logged losses."""
+    batches = {
+        "a": sample_batch(session.rng, session.data["a"], options.batch, options.augment, session.data["b"]),
+        "b": sample_batch(session.rng, session.data["b"], options.batch, options.augment, session.data["a"]),
+    }
+    session.optimizer.zero_grad(set_to_none=True)
+    total = torch.zeros((), device=session.device)
+    row: dict[str, float] = {}
+    autocast = (
+        torch.autocast("cuda", dtype=session.amp_dtype) if session.amp_dtype else contextlib.nullcontext()
+    )
+    for key, batch in batches.items():
+        t = _to_device(batch, session)
+        with autocast:
+            face, mask = session.model(t["inputs"], key)
+        loss, parts = reconstruction_loss(
+            face.float(), mask.float(), t["targets"], t["masks"], t["regions"], weights=options.weights
+        )
+        total = total + loss
+        row.update(
+            {
+                f"loss_{key}": float(loss.detach()),
+                f"dssim_{key}": parts["dssim"],
+                f"mask_{key}": parts["mask"],
+            }
+        )
+    session.scaler.scale(total).backward()
+    session.scaler.step(session.optimizer)
+    session.scaler.update()
+    session.step += 1
+    row["loss"] = row["loss_a"] + row["loss_b"]
+    return row
