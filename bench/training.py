@@ -43,7 +43,7 @@ class Throughput:
         return 2 * self.batch * self.steps / self.seconds
 
 
-def sample_faces() -> dict[str, Path]:
+def extracted_sample_clips() -> dict[str, Path]:
     """Both sample clips extracted at 256 px into the cache (done once)."""
     folders = {}
     for name, clip in ensure_samples().items():
@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument("--min-steps", type=int, default=5)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    faces = sample_faces()
+    faces = extracted_sample_clips()
     results = []
     print(f"machine: {machine()}")
     print("| preset | resolution | batch | device | samples/s | step p50 ms | step p95 ms |")

@@ -7,7 +7,6 @@ the file atomically. A failed parity check writes nothing.
 
 import copy
 import io
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from export.parity import Parity, compare, onnx_outputs, sample_faces, torch_out
 from stream.cli import version
 from stream.contract import INPUT_NAME, OUTPUT_NAMES, ModelInfo, metadata_for
 from stream.errors import SwapcamError
+from stream.files import atomic_output
 from trained.checkpoint import load_model
 from trained.model import SwapDirection
 
@@ -141,10 +141,9 @@ def export_onnx(
 
 
 def write_atomically(path: Path, payload: bytes) -> None:
-    part = path.with_name(path.name + ".part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        part.write_bytes(payload)
-        os.replace(part, path)
+        with atomic_output(path) as part:
+            part.write_bytes(payload)
     except OSError as error:
         raise SwapcamError(f"cannot write {path}: {error.strerror or error}") from error

@@ -10,7 +10,6 @@ Layout::
 """
 
 import json
-import os
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy as np
 
 from stream.align import ALIGN_TEMPLATE, AlignSpec
 from stream.errors import SwapcamError
+from stream.files import atomic_output
 from stream.types import Affine, Landmarks
 
 INDEX_NAME = "index.npz"
@@ -79,8 +79,7 @@ def _meta_json(faceset: FaceSet) -> str:
 def write_faceset_index(folder: Path, faceset: FaceSet) -> None:
     """Write ``folder/index.npz`` atomically (temporary file, then rename)."""
     records, points = faceset.records, faceset.landmark_count
-    part = folder / (INDEX_NAME + ".part")
-    with part.open("wb") as handle:
+    with atomic_output(folder / INDEX_NAME) as part, part.open("wb") as handle:
         np.savez(
             handle,
             meta=np.array(_meta_json(faceset)),
@@ -94,7 +93,6 @@ def write_faceset_index(folder: Path, faceset: FaceSet) -> None:
             face_size=np.array([r.face_size for r in records], np.float32),
             sharpness=np.array([r.sharpness for r in records], np.float32),
         )
-    os.replace(part, folder / INDEX_NAME)
 
 
 def read_faceset(folder: Path) -> FaceSet:

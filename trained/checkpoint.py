@@ -5,7 +5,6 @@ weights and — in training checkpoints — optimizer state, RNG states and the 
 written to a temporary name and renamed, so a crash never leaves a half-written checkpoint.
 """
 
-import os
 import pickle
 import re
 import zipfile
@@ -15,6 +14,7 @@ from typing import Any
 import torch
 
 from stream.errors import SwapcamError
+from stream.files import atomic_output
 from trained.model import ModelConfig, SwapAutoencoder
 
 FORMAT_VERSION = 1
@@ -27,9 +27,8 @@ def checkpoint_name(step: int) -> str:
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    torch.save({"format_version": FORMAT_VERSION, **state}, part)
-    os.replace(part, path)
+    with atomic_output(path) as part:
+        torch.save({"format_version": FORMAT_VERSION, **state}, part)
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import torch
 from tqdm import tqdm
 
 from stream.errors import SwapcamError
+from stream.files import atomic_output
 from trained import checkpoint as ckpt
 from trained.preview import preview_grid, reconstruction_ssim, write_preview
 from trained.session import Session, TrainOptions, open_session, train_step
@@ -156,12 +157,10 @@ def _drop_log_rows_after(log_path: Path, step: int) -> None:
         return
     with log_path.open(newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if int(row["step"]) <= step]
-    part = log_path.with_name(log_path.name + ".part")
-    with part.open("w", newline="") as handle:
+    with atomic_output(log_path) as part, part.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, LOG_FIELDS)
         writer.writeheader()
         writer.writerows(rows)
-    part.replace(log_path)
 
 
 def _should_continue(step: int, steps: int | None, deadline: float | None) -> bool:
