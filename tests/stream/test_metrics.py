@@ -1,0 +1,79 @@
+from types import MappingProxyType
+
+import numpy as np
+import pytest
+
+from stream.metrics import (
+    FrameRecord,
+    RunLog,
+    format_rolling,
+    fps_of,
+    percentiles,
+    rolling,
+    stage_times,
+    summarise,
+)
+
+MS = 1_000_000
+
+
+def record(
+    index: int,
+    capture_ms: float,
+    spans_ms: dict[str, tuple[float, float]],
+    sent_ms: float,
+    *,
+    faces=1,
+    dropped=0,
+):
+    spans = MappingProxyType({k: (int(a * MS), int(b * MS)) for k, (a, b) in spans_ms.items()})
+    return FrameRecord(index, int(capture_ms * MS), int(sent_ms * MS), faces, dropped, spans)
+
+
+def test_percentiles_match_numpy_and_an_empty_list_is_zero():
+    values = list(np.random.default_rng(0).exponential(10.0, 1000))
+    figures = percentiles(values)
+    assert figures["p50"] == pytest.approx(np.percentile(values, 50))
+    assert figures["p99"] == pytest.approx(np.percentile(values, 99)) and figures["max"] == max(values)
+    assert percentiles([]) == {"p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0, "mean": 0.0}
+
+
+def test_stage_work_and_wait_come_from_the_spans():
+    # read 0-2, wait 1, landmarks 3-10, wait 2, swap 12-17; capture stamp at 2, sent at 20
+    r = record(0, 2, {"read": (0, 2), "landmarks": (3, 10), "swap": (12, 17)}, 20)
+    times = stage_times([r])
+    assert times["landmarks"] == {"work": [7.0], "wait": [1.0]}
+    assert times["swap"] == {"work": [5.0], "wait": [2.0]}
+    assert times["read"] == {"work": [2.0], "wait": []}
+    assert r.latency_ms == 18.0
+
+
+def test_summary_counts_frames_faces_drops_and_fps():
+    records = [
+        record(i, i * 10, {"read": (i * 10 - 1, i * 10)}, i * 10 + 25, faces=i % 2, dropped=i // 3)
+        for i in range(11)
+    ]
+    summary = summarise(records, frames_read=14, dropped=3)
+    assert (
+        summary["frames_delivered"] == 11 and summary["frames_read"] == 14 and summary["frames_dropped"] == 3
+    )
+    assert summary["frames_with_faces"] == 5 and summary["faces"] == 5
+    assert summary["frames_without_faces"] == [0, 2, 4, 6, 8, 10]
+    assert summary["fps"] == pytest.approx(100.0)  # one frame every 10 ms
+    assert summary["latency_ms"]["p50"] == 25.0  # type: ignore[index]
+    assert fps_of(records[:1]) == 0.0
+
+
+def test_rolling_figures_cover_only_the_last_second():
+    records = [record(i, i * 100, {}, i * 100 + 40 + (i >= 10) * 20, dropped=i) for i in range(20)]
+    figures = rolling(records, now_ns=records[-1].sent_ns, window_s=1.0)
+    assert figures["fps"] == 10.0 and figures["p50"] == 60.0 and figures["dropped"] == 19
+    assert "10.0 fps" in format_rolling(figures) and "dropped 19" in format_rolling(figures)
+
+
+def test_run_log_returns_recent_records():
+    log = RunLog()
+    for i in range(5):
+        log.add(record(i, i * 1000, {}, i * 1000 + 1))
+    assert [r.index for r in log.recent(now_ns=4001 * MS, window_s=1.5)] == [3, 4]
+    assert len(log.records()) == 5
