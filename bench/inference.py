@@ -20,10 +20,10 @@ import onnxruntime as ort
 import torch
 
 from bench.machine import machine
-from export.onnx_export import DECODER, export_onnx
+from export.onnx_export import export_onnx
 from export.parity import sample_faces
 from stream.contract import INPUT_NAME
-from trained.checkpoint import load_model
+from trained.checkpoint import DECODER, load_model
 from trained.model import SwapDirection, count_flops
 
 WARMUP_S = 0.2

@@ -1,6 +1,7 @@
-"""ONNX → TensorRT engine, and the checks that keep an engine on the GPU and TensorRT it was built for.
+"""ONNX → TensorRT engine, with a sidecar that keeps it on the GPU and TensorRT it was built for.
 
-All TensorRT code of the project is in this module; ``tensorrt`` is imported only inside its functions.
+The checks of what an engine is valid for live in ``stream/backends/engine_file.py``, shared with the
+runtime backend (``stream/backends/trt.py``); ``tensorrt`` is imported only inside functions.
 Written against the TensorRT 10 Python API (tensor names, not binding indices; networks are always
 explicit-batch) and type-checked with mypy against ``tensorrt-stubs`` 10.13. NOT YET RUN ON HARDWARE: no
 machine this project is built on can install TensorRT.
@@ -21,19 +22,15 @@ import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from export.onnx_export import signature_of, write_atomically
 from export.verify import check_signature, load_onnx
+from stream.backends.engine_file import Target, current_target, require_tensorrt, sidecar_path
 from stream.contract import INPUT_NAME, ModelInfo, parse_metadata
 from stream.errors import SwapcamError
 from stream.samples import cache_dir
 
-if TYPE_CHECKING:
-    import tensorrt
-
 SIDECAR_VERSION = 1
-INSTALL_HINT = "pip install tensorrt (needs an NVIDIA GPU and driver; see the README)"
 
 
 @dataclass(frozen=True)
@@ -54,48 +51,6 @@ class BuildResult:
     sidecar: Path
     cached: bool
     seconds: float
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where an engine runs: it is valid only for this TensorRT version and GPU."""
-
-    tensorrt: str
-    gpu: str
-    compute_capability: str
-
-
-def require_tensorrt() -> None:
-    """Raise a ``SwapcamError`` saying what to install unless the real TensorRT library is importable.
-
-    ``tensorrt-stubs`` installs a ``tensorrt`` folder holding only type stubs, which Python imports as an
-    empty namespace package: so the check is for the library's ``Builder``, not for a successful import.
-    Callers then ``import tensorrt`` themselves, so that mypy checks every use against the stubs.
-    """
-    try:
-        import tensorrt as trt
-    except ImportError as error:
-        raise SwapcamError(f"TensorRT is not installed: {INSTALL_HINT}") from error
-    if not hasattr(trt, "Builder"):
-        raise SwapcamError(f"TensorRT is not installed (only its type stubs are): {INSTALL_HINT}")
-
-
-def current_target() -> Target:
-    import tensorrt as trt
-    import torch
-
-    if not torch.cuda.is_available():
-        raise SwapcamError("TensorRT engines need an NVIDIA GPU, and torch sees no CUDA device")
-    major, minor = torch.cuda.get_device_capability(0)
-    return Target(
-        tensorrt=str(trt.__version__),
-        gpu=torch.cuda.get_device_name(0),
-        compute_capability=f"{major}.{minor}",
-    )
-
-
-def sidecar_path(engine: Path) -> Path:
-    return engine.with_name(engine.name + ".json")
 
 
 def sha256_of(path: Path) -> str:
@@ -195,43 +150,3 @@ def _build(onnx_bytes: bytes, info: ModelInfo, options: EngineOptions, target: T
         raise SwapcamError("TensorRT failed to build the engine (see its log above)")
     write_atomically(timing_path, bytes(config.get_timing_cache().serialize()))
     return bytes(serialized)
-
-
-def check_engine(engine: Path, target: Target) -> dict[str, Any]:
-    """The engine's sidecar, if it was built for ``target``; otherwise an error naming what differs."""
-    sidecar = sidecar_path(engine)
-    if not engine.is_file() or not sidecar.is_file():
-        raise SwapcamError(
-            f"{engine} or its sidecar {sidecar.name} is missing: build it with `swapcam export engine`"
-        )
-    try:
-        recorded = json.loads(sidecar.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise SwapcamError(
-            f"{sidecar} is damaged: rebuild the engine with `swapcam export engine`"
-        ) from error
-    differences = [
-        f"{field} {recorded.get(field)!r} (this machine: {value!r})"
-        for field, value in asdict(target).items()
-        if recorded.get(field) != value
-    ]
-    if differences:
-        raise SwapcamError(
-            f"{engine} was built for another setup: {'; '.join(differences)}. Rebuild it here: "
-            f"swapcam export engine MODEL.onnx --out {engine}"
-            + (" --fp16" if recorded.get("precision") == "fp16" else "")
-        )
-    return recorded
-
-
-def load_engine(engine: Path) -> tuple["tensorrt.Runtime", "tensorrt.ICudaEngine", dict[str, Any]]:
-    """(runtime, deserialized engine, sidecar) after checking the engine matches this GPU and TensorRT."""
-    require_tensorrt()
-    import tensorrt as trt
-
-    recorded = check_engine(engine, current_target())
-    runtime = trt.Runtime(trt.Logger(trt.Logger.WARNING))
-    deserialized = runtime.deserialize_cuda_engine(engine.read_bytes())
-    if deserialized is None:
-        raise SwapcamError(f"TensorRT could not load {engine}: rebuild it with `swapcam export engine`")
-    return runtime, deserialized, recorded

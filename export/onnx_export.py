@@ -16,15 +16,13 @@ import onnx
 import torch
 
 from export.parity import Parity, compare, onnx_outputs, sample_faces, torch_outputs
-from stream.cli import version
 from stream.contract import INPUT_NAME, OUTPUT_NAMES, ModelInfo, metadata_for
 from stream.errors import SwapcamError
 from stream.files import atomic_output
-from trained.checkpoint import load_model
+from trained.checkpoint import DECODER, load_model, model_info
 from trained.model import SwapDirection
 
 DEFAULT_OPSET = 17
-DECODER = {"a2b": "b", "b2a": "a"}
 
 
 @dataclass(frozen=True)
@@ -62,22 +60,6 @@ def signature_of(model: onnx.ModelProto) -> Signature:
         )
 
     return Signature(inputs=entries(list(model.graph.input)), outputs=entries(list(model.graph.output)))
-
-
-def model_info(state: dict, direction: str, precision: str) -> ModelInfo:
-    alignment = state["alignment"]
-    return ModelInfo(
-        resolution=int(state["model_config"]["resolution"]),
-        face_type=alignment["face_type"],
-        coverage=float(alignment["coverage"]),
-        align_template=alignment["align_template"],
-        identity_a=state["labels"]["a"],
-        identity_b=state["labels"]["b"],
-        direction=direction,
-        training_steps=int(state["step"]),
-        source=f"swapcam {version()}",
-        precision=precision,
-    )
 
 
 def trace(module: torch.nn.Module, resolution: int, dtype: torch.dtype, opset: int) -> onnx.ModelProto:

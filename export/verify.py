@@ -8,11 +8,11 @@ import onnx
 import onnxruntime as ort
 from google.protobuf.message import DecodeError
 
-from export.onnx_export import DECODER, Signature, signature_of
+from export.onnx_export import Signature, signature_of
 from export.parity import Parity, compare, onnx_outputs, sample_faces, torch_outputs
 from stream.contract import INPUT_NAME, OUTPUT_NAMES, ModelInfo, parse_metadata
 from stream.errors import SwapcamError
-from trained.checkpoint import load_model
+from trained.checkpoint import DECODER, load_model
 from trained.model import SwapDirection
 
 

@@ -69,3 +69,23 @@ def small_run(extracted: dict[str, Path], tmp_path_factory: pytest.TempPathFacto
     options = TrainOptions(preset="lite", resolution=64, batch=4, steps=3)
     train(extracted["woman"], extracted["man"], run, options, progress=False)
     return run
+
+
+@pytest.fixture(scope="session")
+def exported(small_run: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The small test run exported to ONNX, fp32 and fp16."""
+    from export.onnx_export import export_onnx
+
+    folder = tmp_path_factory.mktemp("onnx")
+    paths = {"fp32": folder / "model.onnx", "fp16": folder / "model-fp16.onnx"}
+    export_onnx(small_run, paths["fp32"])
+    export_onnx(small_run, paths["fp16"], fp16=True)
+    return paths
+
+
+@pytest.fixture(scope="session")
+def demo_model() -> Path:
+    """The shipped demo model as ONNX (exported into the cache on first use, as `swapcam live` does)."""
+    from export.demo import demo_onnx
+
+    return demo_onnx(lambda message: None)

@@ -13,6 +13,13 @@ ALLOWED = {
     "export": {"export", "trained", "stream"},
     "bench": set(OURS),
 }
+# Two modules of the live runtime reach into the training side, each only inside a function that runs
+# when asked for: the torch backend runs checkpoints, which are weights for trained's model classes, and
+# `swapcam live` without --model exports the shipped demo checkpoint once.
+EXCEPTIONS = {
+    "stream/backends/checkpoint.py": {"trained"},
+    "stream/commands/live.py": {"export"},
+}
 
 
 def imported_packages(path: Path) -> set[str]:
@@ -30,5 +37,11 @@ def test_imports_go_one_way(package):
     modules = sorted((ROOT / package).rglob("*.py"))
     assert modules, f"{package}/ holds no modules"
     for module in modules:
-        forbidden = imported_packages(module) - ALLOWED[package]
+        allowed = ALLOWED[package] | EXCEPTIONS.get(module.relative_to(ROOT).as_posix(), set())
+        forbidden = imported_packages(module) - allowed
         assert not forbidden, f"{module.relative_to(ROOT)} imports {sorted(forbidden)}"
+
+
+def test_the_exceptions_are_still_needed():
+    for name, packages in EXCEPTIONS.items():
+        assert packages <= imported_packages(ROOT / name), f"{name} no longer needs {packages}: drop it"

@@ -13,12 +13,15 @@ from typing import Any
 
 import torch
 
+from stream.cli import version
+from stream.contract import ModelInfo
 from stream.errors import SwapcamError
 from stream.files import atomic_output
 from trained.model import ModelConfig, SwapAutoencoder
 
 FORMAT_VERSION = 1
 PATTERN = re.compile(r"step-(\d{7,})\.pt$")
+DECODER = {"a2b": "b", "b2a": "a"}  # direction → the decoder that draws the output identity
 
 
 def checkpoint_name(step: int) -> str:
@@ -75,3 +78,20 @@ def load_model(path: Path) -> tuple[SwapAutoencoder, dict[str, Any]]:
     model = SwapAutoencoder(ModelConfig(**state["model_config"]))
     model.load_state_dict(state["model"])
     return model.eval(), state
+
+
+def model_info(state: dict[str, Any], direction: str, precision: str) -> ModelInfo:
+    """The model contract's description of one direction of a loaded checkpoint."""
+    alignment = state["alignment"]
+    return ModelInfo(
+        resolution=int(state["model_config"]["resolution"]),
+        face_type=alignment["face_type"],
+        coverage=float(alignment["coverage"]),
+        align_template=alignment["align_template"],
+        identity_a=state["labels"]["a"],
+        identity_b=state["labels"]["b"],
+        direction=direction,
+        training_steps=int(state["step"]),
+        source=f"swapcam {version()}",
+        precision=precision,
+    )

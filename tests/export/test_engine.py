@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from export.engine import EngineOptions, Target, build_engine, check_engine, require_tensorrt, sidecar_path
+from export.engine import EngineOptions, build_engine
+from stream.backends.engine_file import Target, check_engine, require_tensorrt, sidecar_path
 from stream.cli import main
 from stream.errors import SwapcamError
 

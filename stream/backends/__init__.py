@@ -1,0 +1,109 @@
+"""Inference backends: one protocol, one registry, one rule for ``--backend auto``.
+
+A backend owns a loaded model and turns a batch of aligned crops (every face of one frame) into swapped
+faces and masks. Backend modules are imported only when chosen, so running an ONNX model never imports
+torch. Which backend can run a model follows from the file: ``.engine`` → TensorRT, ``.onnx`` → ONNX
+Runtime (which itself picks TensorRT → CUDA → CPU execution providers), a checkpoint ``.pt`` or a training
+run folder → torch.
+"""
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Protocol, TypeAlias
+
+import numpy as np
+from numpy.typing import NDArray
+
+from stream.contract import ModelInfo
+from stream.errors import SwapcamError
+
+CropBatch: TypeAlias = NDArray[np.uint8]  # (N, R, R, 3) aligned crops, BGR
+FaceBatch: TypeAlias = NDArray[np.float32]  # (N, R, R, 3) swapped faces, BGR in [0, 1]
+MaskBatch: TypeAlias = NDArray[np.float32]  # (N, R, R) masks in [0, 1]
+Log = Callable[[str], None]
+
+
+class SwapBackend(Protocol):
+    name: str
+    info: ModelInfo
+
+    def swap(self, crops: CropBatch) -> tuple[FaceBatch, MaskBatch]: ...
+
+    def describe(self) -> str: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class BackendEntry:
+    module: str  # provides unavailable_reason(model) -> str | None and open_backend(model, log)
+    runs: str  # what kind of model file it runs, for messages
+    accepts: Callable[[Path], bool]
+
+
+def _is_checkpoint(path: Path) -> bool:
+    return path.suffix == ".pt" or path.is_dir()
+
+
+REGISTRY = MappingProxyType(
+    {
+        "tensorrt": BackendEntry("stream.backends.trt", ".engine files", lambda p: p.suffix == ".engine"),
+        "onnxruntime": BackendEntry("stream.backends.ort", ".onnx files", lambda p: p.suffix == ".onnx"),
+        "torch": BackendEntry(
+            "stream.backends.checkpoint", "checkpoints (.pt) and run folders", _is_checkpoint
+        ),
+    }
+)
+CHOICES = ("auto", *REGISTRY)
+
+
+@dataclass(frozen=True)
+class Choice:
+    name: str
+    reason: str
+
+
+def choose_backend(model: Path, requested: str = "auto") -> Choice:
+    """The backend that will run ``model``, and why; a ``SwapcamError`` if none can."""
+    if requested not in CHOICES:
+        raise SwapcamError(f"--backend must be one of {', '.join(CHOICES)}, got {requested!r}")
+    if not model.exists():
+        raise SwapcamError(f"model {model} does not exist")
+    fitting = [name for name, entry in REGISTRY.items() if entry.accepts(model)]
+    if not fitting:
+        kinds = "; ".join(f"{name}: {entry.runs}" for name, entry in REGISTRY.items())
+        raise SwapcamError(f"{model} is not a model file swapcam runs ({kinds})")
+    if requested != "auto" and requested not in fitting:
+        raise SwapcamError(
+            f"the {requested} backend runs {REGISTRY[requested].runs}, and {model.name} is not one; "
+            f"use --backend {fitting[0]} or auto"
+        )
+    name = fitting[0] if requested == "auto" else requested
+    reason = importlib.import_module(REGISTRY[name].module).unavailable_reason(model)
+    if reason is not None:
+        raise SwapcamError(f"the {name} backend cannot run {model.name}: {reason}")
+    why = "asked for" if requested != "auto" else f"the backend for {REGISTRY[name].runs}"
+    return Choice(name=name, reason=why)
+
+
+def open_backend(model: Path, choice: Choice, log: Log) -> SwapBackend:
+    backend: SwapBackend = importlib.import_module(REGISTRY[choice.name].module).open_backend(model, log)
+    return backend
+
+
+def to_model_input(crops: CropBatch, dtype: type = np.float32) -> NDArray[np.floating]:
+    """(N, R, R, 3) BGR uint8 → (N, 3, R, R) RGB in [0, 1], contiguous, the contract's input."""
+    if crops.ndim != 4 or crops.shape[3] != 3 or crops.dtype != np.uint8:
+        raise ValueError(f"expected (N, R, R, 3) uint8 crops, got {crops.shape} {crops.dtype}")
+    planar = np.ascontiguousarray(crops[..., ::-1].transpose(0, 3, 1, 2), dtype=np.float32)
+    planar *= 1.0 / 255.0
+    return planar.astype(dtype, copy=False)
+
+
+def from_model_output(swapped: np.ndarray, mask: np.ndarray) -> tuple[FaceBatch, MaskBatch]:
+    """(N, 3, R, R) RGB and (N, 1, R, R) → (N, R, R, 3) BGR and (N, R, R), float32 clipped to [0, 1]."""
+    faces = np.clip(swapped[:, ::-1].transpose(0, 2, 3, 1), 0.0, 1.0, dtype=np.float32)
+    return np.ascontiguousarray(faces), np.clip(mask[:, 0], 0.0, 1.0, dtype=np.float32)

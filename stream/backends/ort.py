@@ -1,0 +1,105 @@
+"""ONNX Runtime backend: execution providers TensorRT → CUDA → CPU, whichever load.
+
+On a GPU the input and outputs go through IO binding (outputs allocated once on the device by ONNX
+Runtime, no per-call output allocation); on a CPU the session gets a small thread count without spinning,
+because the pipeline's other stages need the remaining cores. A session that ends up on the CPU although
+GPU providers were installed is reported with a warning, never silently.
+"""
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stream.backends import CropBatch, FaceBatch, Log, MaskBatch, from_model_output, to_model_input
+from stream.contract import INPUT_NAME, OUTPUT_NAMES, ModelInfo, parse_metadata
+from stream.errors import SwapcamError
+
+PREFERENCE = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
+GPU_PROVIDERS = frozenset(PREFERENCE[:2])
+
+
+def unavailable_reason(model: Path) -> str | None:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError as error:
+        return f"onnxruntime is not installed ({error}): pip install onnxruntime"
+    return None
+
+
+def preferred_providers(available: list[str]) -> list[str]:
+    """The providers to ask for, fastest first, among those this onnxruntime build has."""
+    return [provider for provider in PREFERENCE if provider in available]
+
+
+def cpu_threads(cores: int | None) -> int:
+    """Intra-op threads on a CPU: half the cores (at least 1, at most 4); the other stages use the rest."""
+    return max(1, min(4, (cores or 1) // 2))
+
+
+def open_backend(model: Path, log: Log) -> "OrtBackend":
+    return OrtBackend(model, log)
+
+
+class OrtBackend:
+    name = "onnxruntime"
+
+    def __init__(self, model: Path, log: Log) -> None:
+        import onnxruntime as ort
+
+        requested = preferred_providers(ort.get_available_providers())
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = cpu_threads(os.cpu_count())
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3
+        try:
+            self._session: Any = ort.InferenceSession(str(model), options, providers=requested)
+        except Exception as error:  # onnxruntime raises its own Fail/InvalidProtobuf/… types
+            raise SwapcamError(
+                f"{model} is not a loadable ONNX model: {str(error).splitlines()[0]}"
+            ) from error
+        self.info: ModelInfo = parse_metadata(self._session.get_modelmeta().custom_metadata_map, str(model))
+        self._check_signature(model)
+        self.providers: list[str] = self._session.get_providers()
+        self._dtype = np.float16 if self.info.precision == "fp16" else np.float32
+        self._on_gpu = bool(GPU_PROVIDERS & set(self.providers))
+        if GPU_PROVIDERS & set(requested) and not self._on_gpu:
+            warnings.warn(
+                f"onnxruntime could not load {', '.join(sorted(GPU_PROVIDERS & set(requested)))}: "
+                "running on the CPU (see `swapcam doctor`)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        log(f"onnxruntime {ort.__version__}: providers {', '.join(self.providers)}")
+
+    def _check_signature(self, model: Path) -> None:
+        inputs = [item.name for item in self._session.get_inputs()]
+        outputs = [item.name for item in self._session.get_outputs()]
+        if inputs != [INPUT_NAME] or sorted(outputs) != sorted(OUTPUT_NAMES):
+            raise SwapcamError(
+                f"{model}: expected input {INPUT_NAME!r} and outputs {', '.join(OUTPUT_NAMES)}, "
+                f"got inputs {inputs} and outputs {outputs}"
+            )
+
+    def swap(self, crops: CropBatch) -> tuple[FaceBatch, MaskBatch]:
+        faces = to_model_input(crops, self._dtype)
+        if not self._on_gpu:
+            swapped, mask = self._session.run(list(OUTPUT_NAMES), {INPUT_NAME: faces})
+            return from_model_output(swapped, mask)
+        binding = self._session.io_binding()
+        binding.bind_cpu_input(INPUT_NAME, faces)
+        for name in OUTPUT_NAMES:
+            binding.bind_output(name, "cuda")
+        self._session.run_with_iobinding(binding)
+        swapped, mask = binding.copy_outputs_to_cpu()
+        return from_model_output(swapped, mask)
+
+    def describe(self) -> str:
+        return f"onnxruntime ({self.providers[0]}, {self.info.precision})"
+
+    def close(self) -> None:
+        self._session = None
