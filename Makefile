@@ -24,7 +24,8 @@ $(VENV)/.installed: pyproject.toml Makefile | $(BIN)/python
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/swapcam extract "$$($(BIN)/swapcam samples --name woman)" --out $(DEMO_OUT)/extract --size 128
+	$(BIN)/swapcam live --source "$$($(BIN)/swapcam samples --name woman)" \
+		--output $(DEMO_OUT)/swapped.mp4 --report $(DEMO_OUT)/latency.json
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest

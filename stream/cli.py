@@ -28,6 +28,14 @@ COMMANDS = MappingProxyType(
             "stream.commands.extract",
             "find faces in videos, images and folders and save aligned crops",
         ),
+        "live": (
+            "stream.commands.live",
+            "swap faces live: camera or file → model → virtual webcam, preview, file",
+        ),
+        "doctor": (
+            "stream.commands.doctor",
+            "what this machine has: runtimes, GPUs, cameras, virtual cameras; which backend auto picks",
+        ),
         "train": ("trained.command", "train a face-swap autoencoder on two extracted face folders"),
         "export": ("export.command", "checkpoint → ONNX (with parity checks) → TensorRT engine"),
     }

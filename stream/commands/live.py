@@ -1,0 +1,153 @@
+"""Swap faces live: camera or file → landmarks → model → blend → virtual webcam, preview window, file.
+
+Without --model the shipped demo model runs (exported to ONNX into the cache on first use). Output frames
+carry a small "AI-modified" label unless --no-label is given: tell the people you call.
+
+examples:
+  swapcam live --camera 0 --vcam --preview --stats
+  swapcam live --model me2them.onnx --camera 0 --vcam --width 1280 --height 720 --fps 30
+  swapcam live --source clip.mp4 --output swapped.mp4 --report latency.json
+  swapcam live --source clip.mp4 --realtime --preview
+"""
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stream.capture import Source
+    from stream.sinks import Sink
+
+BACKENDS = ("auto", "onnxruntime", "tensorrt", "torch")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model", type=Path, help=".onnx, .engine, checkpoint .pt or run folder (default: demo)"
+    )
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--camera", type=int, metavar="N", help="camera index (/dev/videoN on Linux)")
+    where.add_argument("--source", metavar="PATH_OR_URL", help="video file, image folder or stream URL")
+    parser.add_argument("--width", type=int, help="camera: requested frame width")
+    parser.add_argument("--height", type=int, help="camera: requested frame height")
+    parser.add_argument("--fps", type=float, help="camera: requested frame rate")
+    parser.add_argument(
+        "--realtime", action="store_true", help="file: read at its own frame rate, like a camera"
+    )
+    parser.add_argument("--vcam", action="store_true", help="send frames to a virtual webcam (pyvirtualcam)")
+    parser.add_argument(
+        "--vcam-device", help="virtual webcam device, e.g. /dev/video10 (default: first free)"
+    )
+    parser.add_argument("--preview", action="store_true", help="show a preview window (q or Esc quits)")
+    parser.add_argument("--output", type=Path, help="record the output to a .mp4 or .mkv file")
+    parser.add_argument(
+        "--backend", choices=BACKENDS, default="auto", help="inference backend (default auto)"
+    )
+    parser.add_argument("--max-faces", type=int, default=1, help="faces swapped per frame, 1..8 (default 1)")
+    parser.add_argument("--no-label", action="store_true", help="do not draw the 'AI-modified' label")
+    parser.add_argument("--overlay", action="store_true", help="draw fps and latency on the output")
+    parser.add_argument("--stats", action="store_true", help="print fps, latency and drops once per second")
+    parser.add_argument("--report", type=Path, help="write the run's latency figures to this JSON file")
+
+
+def run(args: argparse.Namespace) -> int:
+    from stream.capture import CaptureOptions, open_source
+    from stream.errors import SwapcamError
+    from stream.live import LiveOptions, run_live
+
+    def say(message: str) -> None:
+        print(f"swapcam live: {message}", file=sys.stderr, flush=True)
+
+    model = args.model if args.model is not None else _demo_model(say)
+    try:
+        options = LiveOptions(
+            model=model,
+            backend=args.backend,
+            max_faces=args.max_faces,
+            label=not args.no_label,
+            overlay=args.overlay,
+            stats=args.stats,
+        )
+        capture = CaptureOptions(width=args.width, height=args.height, fps=args.fps, realtime=args.realtime)
+    except ValueError as error:
+        raise SwapcamError(str(error)) from error
+    with ExitStack() as stack:
+        source = stack.enter_context(open_source(args.camera, args.source, capture))
+        say(f"source {source.describe()}")
+        sinks = [stack.enter_context(sink) for sink in _open_sinks(args, source, say)]
+        progress = _progress_bar(source, args, stack)
+        result = run_live(source, sinks, options, say, progress=progress)
+    say(_summary_line(result.figures, result.backend))
+    if args.report is not None:
+        _write_report(
+            args.report, model, args.source or f"camera {args.camera}", result.backend, result.figures
+        )
+        say(f"report written to {args.report}")
+    return 0
+
+
+def _demo_model(say: Callable[[str], None]) -> Path:
+    # The one path of `swapcam live` that imports torch: turning the shipped checkpoint into ONNX, once.
+    from export.demo import demo_onnx
+
+    return demo_onnx(say)
+
+
+def _open_sinks(args: argparse.Namespace, source: "Source", say: Callable[[str], None]) -> list["Sink"]:
+    from stream.sinks import FileSink, NullSink, PreviewSink, VirtualCameraSink
+
+    width, height = source.size
+    fps = source.fps
+    sinks: list[Sink] = []
+    if args.vcam:
+        sinks.append(VirtualCameraSink(width, height, fps, device=args.vcam_device))
+    if args.preview:
+        sinks.append(PreviewSink("swapcam"))
+    if args.output is not None:
+        sinks.append(FileSink(args.output, fps, (width, height)))
+    if not sinks:
+        say("no --vcam, --preview or --output: frames are only measured, not shown or kept")
+        sinks.append(NullSink())
+    for sink in sinks:
+        say(f"sink {sink.describe()}")
+    return sinks
+
+
+def _progress_bar(source: "Source", args: argparse.Namespace, stack: ExitStack) -> Callable[[], None] | None:
+    """A progress bar for files read as fast as possible; live sources and --stats runs print no bar."""
+    if source.live or args.stats or source.frame_count is None or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    bar = stack.enter_context(tqdm(total=source.frame_count, unit="frame", desc="swapping"))
+    return lambda: bar.update(1)
+
+
+def _summary_line(figures: dict[str, Any], backend: str) -> str:
+    return (
+        f"{figures['frames_delivered']} frames, {figures['frames_with_faces']} with a face, "
+        f"{figures['fps']} fps, capture→sink latency p50 {figures['latency_ms']['p50']} ms, "
+        f"{figures['frames_dropped']} dropped ({backend})"
+    )
+
+
+def _write_report(path: Path, model: Path, source: str, backend: str, figures: dict[str, Any]) -> None:
+    from stream.cli import version
+    from stream.files import atomic_output
+    from stream.machine import machine
+
+    report = {
+        "swapcam": version(),
+        "model": str(model),
+        "source": source,
+        "backend": backend,
+        "machine": machine(),
+        **figures,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(path) as part:
+        part.write_text(json.dumps(report, indent=2) + "\n")

@@ -1,0 +1,123 @@
+"""The live pipeline, wired in one place:
+
+    capture ──► landmarks (+ smoothing, align) ──► swap ──► blend (+ label) ──► sinks
+
+``run_live`` opens the backend and the landmark graph, builds the pipeline, runs it to the end of the
+source (or Ctrl-C, or q in the preview) and returns the run's figures. Sources and sinks are opened by the
+caller, who owns them.
+"""
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from stream.backends import SwapBackend, choose_backend, open_backend
+from stream.blend import BlendOptions, warm_up
+from stream.capture import Source
+from stream.metrics import RunLog, format_rolling, rolling, summarise
+from stream.pipeline import Pipeline, Stage
+from stream.sinks import Sink
+from stream.smoothing import OneEuroParams
+from stream.stages import LandmarkStage, blend_stage, capture_clock, deliver_to, swap_stage, video_clock
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    model: Path
+    backend: str = "auto"
+    max_faces: int = 1
+    label: bool = True
+    overlay: bool = False
+    stats: bool = False
+    smoothing: OneEuroParams = field(default_factory=OneEuroParams)
+    blend: BlendOptions = field(default_factory=BlendOptions)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_faces <= 8:
+            raise ValueError(f"max faces must be 1..8, got {self.max_faces}")
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    backend: str
+    figures: dict[str, object]
+
+
+class StatsPrinter:
+    """Prints rolling figures at most once per second (``--stats``)."""
+
+    def __init__(self, log: RunLog, out: TextIO) -> None:
+        self._log, self._out = log, out
+        self._last = time.monotonic()
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        if now - self._last >= 1.0:
+            self._last = now
+            print(format_rolling(recent_figures(self._log)), file=self._out, flush=True)
+
+
+def recent_figures(log: RunLog) -> dict[str, float]:
+    now = time.monotonic_ns()
+    return rolling(log.recent(now), now)
+
+
+def build_pipeline(
+    source: Source,
+    landmarks: LandmarkStage,
+    backend: SwapBackend,
+    sinks: Sequence[Sink],
+    *,
+    options: LiveOptions,
+    log: RunLog,
+    on_delivered: Callable[[], None],
+) -> Pipeline:
+    """The one function that wires stages: capture → landmarks → swap → blend → sinks."""
+
+    def overlay() -> list[str]:
+        return [format_rolling(recent_figures(log))]
+
+    stages = [
+        Stage("landmarks", landmarks),
+        Stage("swap", swap_stage(backend)),
+        Stage("blend", blend_stage(options.blend, options.label, overlay if options.overlay else None)),
+    ]
+    return Pipeline(source.read, stages, deliver_to(sinks, log, on_delivered), live=source.live)
+
+
+def run_live(
+    source: Source,
+    sinks: Sequence[Sink],
+    options: LiveOptions,
+    say: Callable[[str], None],
+    progress: Callable[[], None] | None = None,
+) -> LiveResult:
+    """Run until the source ends, Ctrl-C or a stop request; raises a stage's error."""
+    choice = choose_backend(options.model, options.backend)
+    say(f"backend {choice.name}: {choice.reason}")
+    backend = open_backend(options.model, choice, say)
+    try:
+        warm_up()
+        clock = capture_clock if source.live else video_clock(source.fps)
+        landmarks = LandmarkStage(backend.info.align_spec, options.max_faces, options.smoothing, clock)
+        try:
+            log = RunLog()
+            printer = StatsPrinter(log, sys.stderr) if options.stats else progress or _nothing
+            pipeline = build_pipeline(
+                source, landmarks, backend, sinks, options=options, log=log, on_delivered=printer
+            )
+            with pipeline:
+                pipeline.wait()
+            figures = summarise(log.records(), pipeline.frames_read, pipeline.dropped)
+        finally:
+            landmarks.close()
+    finally:
+        backend.close()
+    return LiveResult(backend=backend.describe(), figures=figures)
+
+
+def _nothing() -> None:
+    pass

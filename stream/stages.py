@@ -1,0 +1,108 @@
+"""The work of each live stage, one packet at a time: landmarks(+smoothing, align) → swap → blend → deliver.
+
+Threads, hand-offs and timing belong to ``stream.pipeline``; these functions only transform packets.
+"""
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from stream.align import AlignSpec, crop_matrix, warp_crop
+from stream.backends import SwapBackend
+from stream.blend import BlendOptions, paste_face
+from stream.label import draw_label, draw_overlay
+from stream.landmarks import FaceLandmarker
+from stream.metrics import RunLog, record_of
+from stream.packet import Face, FramePacket
+from stream.sinks import Sink
+from stream.smoothing import OneEuroParams, Track, smooth_faces
+from stream.types import BGRFrame, Landmarks
+
+Clock = Callable[[FramePacket], float]  # the time, in seconds, a frame shows
+
+
+def capture_clock(packet: FramePacket) -> float:
+    """Live sources: smooth over real time."""
+    return packet.capture_ns / 1e9
+
+
+def video_clock(fps: float) -> Clock:
+    """Files: smooth over the video's own time, so the result does not depend on processing speed."""
+    return lambda packet: packet.index / fps
+
+
+def face_of(frame: BGRFrame, landmarks: Landmarks, spec: AlignSpec) -> Face:
+    matrix = crop_matrix(landmarks, spec)
+    return Face(landmarks=landmarks, matrix=matrix, crop=warp_crop(frame, matrix, spec.size))
+
+
+class LandmarkStage:
+    """Owns the FaceMesh graph and the smoothing tracks; needs frames in order (one stream per instance)."""
+
+    def __init__(self, spec: AlignSpec, max_faces: int, smoothing: OneEuroParams, clock: Clock) -> None:
+        self._landmarker = FaceLandmarker(mode="video", max_faces=max_faces)
+        self._spec, self._smoothing, self._clock = spec, smoothing, clock
+        self._tracks: tuple[Track, ...] = ()
+
+    def __call__(self, packet: FramePacket) -> FramePacket:
+        detected = self._landmarker.detect(packet.frame)
+        self._tracks, smoothed = smooth_faces(
+            self._tracks,
+            [(face.box, face.landmarks) for face in detected],
+            self._clock(packet),
+            self._smoothing,
+        )
+        return replace(packet, faces=tuple(face_of(packet.frame, points, self._spec) for points in smoothed))
+
+    def close(self) -> None:
+        self._landmarker.close()
+
+
+def swap_stage(backend: SwapBackend) -> Callable[[FramePacket], FramePacket]:
+    """All faces of a frame in one batched call."""
+
+    def swap(packet: FramePacket) -> FramePacket:
+        if not packet.faces:
+            return packet
+        swapped, masks = backend.swap(np.stack([face.crop for face in packet.faces]))
+        faces = tuple(
+            replace(face, swapped=image, mask=mask)
+            for face, image, mask in zip(packet.faces, swapped, masks, strict=True)
+        )
+        return replace(packet, faces=faces)
+
+    return swap
+
+
+def blend_stage(
+    options: BlendOptions, label: bool, overlay: Callable[[], Sequence[str]] | None
+) -> Callable[[FramePacket], FramePacket]:
+    """Paste every swapped face into the frame in place, then the disclosure label and the overlay."""
+
+    def blend(packet: FramePacket) -> FramePacket:
+        for face in packet.faces:
+            if face.swapped is not None and face.mask is not None:
+                paste_face(packet.frame, face.swapped, face.mask, face.crop, face.matrix, options)
+        if overlay is not None:
+            draw_overlay(packet.frame, overlay())
+        if label:
+            draw_label(packet.frame)
+        return packet
+
+    return blend
+
+
+def deliver_to(
+    sinks: Sequence[Sink], log: RunLog, on_delivered: Callable[[], None]
+) -> Callable[[FramePacket], None]:
+    """Send the frame to every sink, then record its timings."""
+
+    def deliver(packet: FramePacket) -> None:
+        for sink in sinks:
+            sink.send(packet.frame)
+        log.add(record_of(packet, time.monotonic_ns()))
+        on_delivered()
+
+    return deliver

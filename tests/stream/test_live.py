@@ -1,0 +1,173 @@
+"""The live pipeline end to end on real footage: file mode, a fake camera, a fake virtual camera, the CLI."""
+
+import json
+import os
+import signal
+import threading
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from stream.blend import face_roi
+from stream.cli import main
+from stream.faceset import read_faceset
+from stream.live import LiveOptions, run_live
+from stream.sinks import VirtualCameraSink
+from tests.stream.fakes import KeepingSink, ListSource, fake_backend
+
+CORNER = (slice(0, 8), slice(-8, None))  # top-right 8x8 block: far from the face and from the label
+
+
+def quiet(message: str) -> None:
+    pass
+
+
+def count_frames(path) -> int:
+    capture = cv2.VideoCapture(str(path))
+    frames = 0
+    while capture.read()[0]:
+        frames += 1
+    capture.release()
+    return frames
+
+
+def one_line_error(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    errors = [line for line in err if line.startswith("swapcam live: error:")]
+    assert len(errors) == 1 and not any("Traceback" in line for line in err), err
+    return errors[0]
+
+
+def test_file_mode_writes_every_frame_swaps_every_face_extract_found_and_reports(
+    sample_paths, extracted, demo_model, tmp_path, capsys
+):
+    out, report = tmp_path / "out.mp4", tmp_path / "r.json"
+    code = main(
+        ["live", "--model", str(demo_model), "--source", str(sample_paths["woman"]), "--output", str(out),
+         "--report", str(report)]
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    figures = json.loads(report.read_text())
+    found = {record.frame for record in read_faceset(extracted["woman"]).records}
+    assert count_frames(out) == figures["frames_read"] == figures["frames_delivered"] == 472
+    assert set(range(472)) - set(figures["frames_without_faces"]) >= found and len(found) == 472
+    assert figures["frames_dropped"] == 0 and figures["fps"] > 0
+    assert set(figures["stages_ms"]) == {"read", "landmarks", "swap", "blend"}
+    assert figures["latency_ms"]["p50"] > 0 and figures["machine"]["cpu"]
+
+
+def test_frames_without_a_face_pass_through_unchanged_and_faces_change_only_near_the_face(
+    woman_frames, demo_model
+):
+    rng = np.random.default_rng(1)
+    blank = np.full_like(woman_frames[0], 90)
+    noise = rng.integers(0, 256, woman_frames[0].shape, np.uint8)
+    frames = [woman_frames[0], blank, woman_frames[1], noise, woman_frames[2]]
+    sink = KeepingSink()
+    result = run_live(ListSource(frames), [sink], LiveOptions(model=demo_model, label=False), quiet)
+    assert result.figures["frames_without_faces"] == [1, 3]
+    assert np.array_equal(sink.frames[1], blank) and np.array_equal(sink.frames[3], noise)
+    for index in (0, 2, 4):
+        changed = np.any(sink.frames[index] != frames[index], axis=2)
+        ys, xs = np.nonzero(changed)
+        assert changed.sum() > 5000  # the face was replaced
+        # every changed pixel lies inside the region a ~200 px face can cover, centred on the face
+        assert xs.max() - xs.min() < 320 and ys.max() - ys.min() < 320
+
+
+def test_the_label_is_on_by_default_and_only_touches_its_corner(woman_frames, demo_model):
+    blank = np.full_like(woman_frames[0], 90)
+    sink = KeepingSink()
+    run_live(ListSource([blank]), [sink], LiveOptions(model=demo_model), quiet)
+    changed = np.any(sink.frames[0] != blank, axis=2)
+    ys, xs = np.nonzero(changed)
+    assert changed.any() and ys.min() > blank.shape[0] // 2 and xs.max() < blank.shape[1] // 2
+
+
+def test_two_faces_in_one_frame_are_swapped_in_one_batch(woman_frames, man_frames, demo_model):
+    height = 360
+    man = cv2.resize(man_frames[0], (int(man_frames[0].shape[1] * height / man_frames[0].shape[0]), height))
+    pair = np.ascontiguousarray(np.hstack([woman_frames[0], man]))
+    result = run_live(
+        ListSource([pair] * 3), [KeepingSink()], LiveOptions(model=demo_model, max_faces=2), quiet
+    )
+    assert result.figures["faces"] == 6
+
+
+def test_a_fake_camera_reaches_a_fake_virtual_camera_in_its_format_in_order(
+    woman_frames, demo_model, backends
+):
+    backend = backends("fake", fake_backend("I420"))
+    frames = []
+    for index in range(60):
+        frame = woman_frames[index % len(woman_frames)].copy()
+        frame[CORNER] = 40 + 3 * index  # the frame number, readable after YUV conversion
+        frames.append(frame)
+    camera = ListSource(frames, live=True, fps=30)
+    before = set(threading.enumerate())
+    with VirtualCameraSink(640, 360, 30, backend="fake") as vcam:
+        result = run_live(camera, [vcam], LiveOptions(model=demo_model), quiet)
+    assert set(threading.enumerate()) <= before
+    received = backend.opened[-1].frames
+    assert len(received) == result.figures["frames_delivered"] > 0
+    assert all(frame.size == 640 * 360 * 3 // 2 for frame in received)
+    luma = [frame[: 640 * 360].reshape(360, 640)[CORNER].mean() for frame in received]
+    assert luma == sorted(luma) and len(set(np.round(luma))) == len(luma)
+
+
+def test_a_camera_faster_than_the_pipeline_drops_stale_frames_instead_of_queueing(woman_frames, demo_model):
+    camera = ListSource([woman_frames[i % len(woman_frames)] for i in range(300)], live=True, fps=1000)
+    result = run_live(camera, [KeepingSink()], LiveOptions(model=demo_model), quiet)
+    figures = result.figures
+    assert figures["frames_read"] == 300 and figures["frames_dropped"] > 0
+    assert figures["frames_delivered"] + figures["frames_dropped"] <= 300
+    assert figures["latency_ms"]["max"] < 1000  # bounded: never a backlog of hundreds of frames
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--camera", "99"], "camera 99"),
+        (["--source", "{tmp}/notes.txt"], "expected a video file"),
+        (["--source", "{tmp}/missing.mp4"], "missing.mp4"),
+        (["--source", "rtsp://127.0.0.1:9/none"], "rtsp://127.0.0.1:9/none"),
+        (["--source", "{woman}", "--model", "{tmp}/garbage.onnx"], "is not a loadable ONNX model"),
+        (["--source", "{woman}", "--model", "{tmp}/notes.txt"], "not a model file swapcam runs"),
+        (
+            ["--source", "{woman}", "--vcam"],
+            "modprobe v4l2loopback devices=1 exclusive_caps=1 card_label=swapcam",
+        ),
+        (["--source", "{woman}", "--max-faces", "0"], "max faces must be 1..8"),
+    ],
+)
+def test_bad_input_is_one_line_and_a_non_zero_exit(
+    arguments, message, sample_paths, demo_model, tmp_path, capsys
+):
+    (tmp_path / "notes.txt").write_text("not a video")
+    (tmp_path / "garbage.onnx").write_bytes(b"\x00garbage" * 20)
+    filled = [a.format(tmp=tmp_path, woman=sample_paths["woman"]) for a in arguments]
+    model = [] if "--model" in filled else ["--model", str(demo_model)]
+    assert main(["live", *model, *filled]) == 1
+    assert message in one_line_error(capsys)
+
+
+def test_ctrl_c_stops_every_thread_within_two_seconds(sample_paths, demo_model, capsys):
+    before = set(threading.enumerate())
+    timer = threading.Timer(3.0, os.kill, (os.getpid(), signal.SIGINT))  # a real Ctrl-C
+    timer.start()
+    started = time.monotonic()
+    code = main(["live", "--model", str(demo_model), "--source", str(sample_paths["woman"]), "--realtime"])
+    stopped = time.monotonic()
+    timer.join()
+    assert code == 130 and "interrupted" in capsys.readouterr().err
+    assert stopped - started < 3.0 + 2.0
+    assert set(threading.enumerate()) <= before
+
+
+def test_face_roi_of_the_reported_faces_is_inside_the_frame():
+    # the blend works on the face's region only; a crop partly outside the frame is clipped to it
+    matrix = np.array([[0.5, 0.0, 10.0], [0.0, 0.5, 10.0]])
+    x0, y0, x1, y1 = face_roi(matrix, 128, (360, 640, 3))
+    assert 0 <= x0 < x1 <= 640 and 0 <= y0 < y1 <= 360
