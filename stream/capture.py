@@ -9,23 +9,21 @@ file handle: use it as a context manager or call ``close()`` (safe to call twice
 import platform
 import re
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from types import MappingProxyType
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 import cv2
 
 from stream.errors import SwapcamError
+from stream.lifecycle import OwnedResource
 from stream.media import IMAGE_SUFFIXES, UnreadableMedia, read_image
 from stream.types import BGRFrame
 
 DEFAULT_FPS = 30.0  # image folders without --fps, and videos whose container gives no usable rate
 STREAM_TIMEOUT_MS = 10_000  # opening a URL, and each read from it
-
-Owned = TypeVar("Owned", bound="_OwnedSource")
 
 
 class Source(Protocol):
@@ -67,37 +65,13 @@ class CaptureOptions:
             raise ValueError(f"fps must be in (0, 1000], got {self.fps}")
 
 
-class _OwnedSource:
-    """Lifecycle shared by every source: context manager, ``close()`` safe twice, a warning on leak."""
+class _OwnedSource(OwnedResource):
+    """Lifecycle shared by every source: see ``stream.lifecycle``."""
 
     live: bool
     fps: float
     size: tuple[int, int]
     frame_count: int | None = None
-    _closed = True
-
-    def _release(self) -> None:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._release()
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise RuntimeError(f"{type(self).__name__} is closed")
-
-    def __enter__(self: Owned) -> Owned:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        if not self._closed:
-            warnings.warn(f"{type(self).__name__} was not closed", ResourceWarning, stacklevel=2)
-            self.close()
 
 
 class Pacer:

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stream.errors import SwapcamError
-
-LOOPBACK_HINT = "sudo modprobe v4l2loopback devices=1 exclusive_caps=1 card_label=swapcam"
+from stream.sinks import LOOPBACK_HINT
 
 
 @dataclass(frozen=True)

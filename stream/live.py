@@ -100,6 +100,7 @@ def run_live(
     say(f"backend {choice.name}: {choice.reason}")
     backend = open_backend(options.model, choice, say)
     try:
+        say("loading the blend kernels (compiled once, then cached)")
         warm_up()
         clock = capture_clock if source.live else video_clock(source.fps)
         landmarks = LandmarkStage(backend.info.align_spec, options.max_faces, options.smoothing, clock)

@@ -8,20 +8,22 @@ window does when q or Esc is pressed.
 
 import os
 import platform
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 import cv2
 import pyvirtualcam
 from pyvirtualcam import PixelFormat
 
-from stream.doctor import LOOPBACK_HINT
 from stream.errors import SwapcamError
+from stream.lifecycle import OwnedResource
 from stream.pipeline import StopRequested
 from stream.types import BGRFrame
+
+# how a Linux user creates the virtual camera device pyvirtualcam writes to (also printed by `swapcam doctor`)
+LOOPBACK_HINT = "sudo modprobe v4l2loopback devices=1 exclusive_caps=1 card_label=swapcam"
 
 # The one cv2.cvtColor code turning a BGR frame into each pixel format; None: BGR goes as it is.
 # NV12 has no direct conversion in OpenCV and the 4:2:2 ones exist in newer builds only: a format missing
@@ -46,8 +48,6 @@ FILE_CODECS = MappingProxyType(
 )
 QUIT_KEYS = frozenset({ord("q"), 27})  # q and Esc
 
-Owned = TypeVar("Owned", bound="_OwnedSink")
-
 
 class Sink(Protocol):
     def send(self, frame: BGRFrame) -> None: ...
@@ -59,35 +59,6 @@ class Sink(Protocol):
     def __enter__(self) -> "Sink": ...
 
     def __exit__(self, *exc_info: object) -> None: ...
-
-
-class _OwnedSink:
-    """Lifecycle shared by every sink: context manager, ``close()`` safe twice, a warning on leak."""
-
-    _closed = True
-
-    def _release(self) -> None:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._release()
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise RuntimeError(f"{type(self).__name__} is closed")
-
-    def __enter__(self: Owned) -> Owned:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        if not self._closed:
-            warnings.warn(f"{type(self).__name__} was not closed", ResourceWarning, stacklevel=2)
-            self.close()
 
 
 def _check_frame(frame: BGRFrame, size: tuple[int, int]) -> None:
@@ -122,7 +93,7 @@ def _open_camera(
         ) from error
 
 
-class VirtualCameraSink(_OwnedSink):
+class VirtualCameraSink(OwnedResource):
     """A virtual webcam through pyvirtualcam, fed in the backend's native pixel format.
 
     Frames are converted once, here, with OpenCV, and sent as soon as they are ready: pacing with
@@ -163,7 +134,7 @@ class VirtualCameraSink(_OwnedSink):
         self._camera.close()
 
 
-class PreviewSink(_OwnedSink):
+class PreviewSink(OwnedResource):
     """A window showing the output; q, Esc or closing the window ends the run with ``StopRequested``."""
 
     def __init__(self, title: str = "swapcam") -> None:
@@ -197,7 +168,7 @@ class PreviewSink(_OwnedSink):
             cv2.waitKey(1)  # lets HighGUI process the close
 
 
-class FileSink(_OwnedSink):
+class FileSink(OwnedResource):
     """Records the output to .mp4 (MPEG-4 part 2) or .mkv (Motion JPEG), at the source's frame rate.
 
     Frames go to ``<stem>.partial<suffix>`` beside ``path`` (the suffix stays last: it picks the container),
@@ -245,7 +216,7 @@ class FileSink(_OwnedSink):
             self._partial.unlink(missing_ok=True)
 
 
-class NullSink(_OwnedSink):
+class NullSink(OwnedResource):
     """Keeps nothing, counts frames: for runs that only measure."""
 
     def __init__(self) -> None:
