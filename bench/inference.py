@@ -10,7 +10,6 @@ each runner's p50 relative to the first.
 import argparse
 import json
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,14 +19,12 @@ import onnxruntime as ort
 import torch
 
 from bench.machine import machine
+from bench.timing import Budget, measure
 from export.onnx_export import export_onnx
 from export.parity import sample_faces
 from stream.contract import INPUT_NAME
 from trained.checkpoint import DECODER, load_model
 from trained.model import SwapDirection, count_flops
-
-WARMUP_S = 0.2
-MIN_CALLS = 300
 
 
 @dataclass(frozen=True)
@@ -45,21 +42,8 @@ def time_calls(
     name: str, call: Callable[[np.ndarray], object], inputs: np.ndarray, seconds: float
 ) -> Latency:
     """Latency of ``call`` on rotating single inputs (N, 3, R, R) → one at a time."""
-    start = time.perf_counter()
-    index = 0
-    while time.perf_counter() - start < WARMUP_S:
-        call(inputs[index % len(inputs)][None])
-        index += 1
-    durations: list[float] = []
-    while sum(durations) < seconds or len(durations) < MIN_CALLS:
-        face = inputs[index % len(inputs)][None]
-        index += 1
-        begin = time.perf_counter()
-        call(face)
-        durations.append(time.perf_counter() - begin)
-    ms = np.array(durations) * 1000
-    p = np.percentile(ms, [50, 95, 99])
-    return Latency(name, len(ms), float(ms.min()), float(p[0]), float(p[1]), float(p[2]), float(ms.max()))
+    timed = measure(name, lambda i: call(inputs[i % len(inputs)][None]), Budget(seconds=seconds))
+    return Latency(name, timed.calls, timed.min_ms, timed.p50_ms, timed.p95_ms, timed.p99_ms, timed.max_ms)
 
 
 def torch_runner(module: torch.nn.Module) -> Callable[[np.ndarray], object]:

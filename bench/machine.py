@@ -1,9 +1,18 @@
-"""The machine a benchmark ran on, with the GPU torch sees."""
+"""The machine a benchmark ran on, with the GPU torch sees and the NVIDIA driver."""
+
+from pathlib import Path
 
 from stream.machine import machine as describe
+
+NVIDIA_DRIVER = Path("/proc/driver/nvidia/version")
+
+
+def driver() -> str | None:
+    return NVIDIA_DRIVER.read_text().splitlines()[0].strip() if NVIDIA_DRIVER.is_file() else None
 
 
 def machine() -> dict[str, object]:
     import torch
 
-    return describe(torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {**describe(gpu), "gpu_driver": driver(), "cuda": torch.version.cuda}

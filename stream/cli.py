@@ -36,6 +36,7 @@ COMMANDS = MappingProxyType(
             "stream.commands.doctor",
             "what this machine has: runtimes, GPUs, cameras, virtual cameras; which backend auto picks",
         ),
+        "bench": ("bench.command", "latency reports: inference, stages, end to end vs a sequential baseline"),
         "train": ("trained.command", "train a face-swap autoencoder on two extracted face folders"),
         "export": ("export.command", "checkpoint → ONNX (with parity checks) → TensorRT engine"),
     }

@@ -17,7 +17,7 @@ from typing import TextIO
 from stream.backends import SwapBackend, choose_backend, open_backend
 from stream.blend import BlendOptions, warm_up
 from stream.capture import Source
-from stream.metrics import RunLog, format_rolling, rolling, summarise
+from stream.metrics import RunLog, format_rolling, rolling, summarise, timeline
 from stream.pipeline import Pipeline, Stage
 from stream.sinks import Sink
 from stream.smoothing import OneEuroParams
@@ -44,6 +44,7 @@ class LiveOptions:
 class LiveResult:
     backend: str
     figures: dict[str, object]
+    timeline: list[list[float]]  # [frame index, seconds since first delivery, capture → sink ms]
 
 
 class StatsPrinter:
@@ -112,12 +113,13 @@ def run_live(
             )
             with pipeline:
                 pipeline.wait()
-            figures = summarise(log.records(), pipeline.frames_read, pipeline.dropped)
+            records = log.records()
+            figures = summarise(records, pipeline.frames_read, pipeline.dropped)
         finally:
             landmarks.close()
     finally:
         backend.close()
-    return LiveResult(backend=backend.describe(), figures=figures)
+    return LiveResult(backend=backend.describe(), figures=figures, timeline=timeline(records))
 
 
 def _nothing() -> None:

@@ -87,6 +87,14 @@ def summarise(records: Sequence[FrameRecord], frames_read: int, dropped: int) ->
     }
 
 
+def timeline(records: Sequence[FrameRecord]) -> list[list[float]]:
+    """[frame index, seconds since the first delivery, capture → sink ms] per delivered frame."""
+    if not records:
+        return []
+    first = records[0].sent_ns
+    return [[r.index, round((r.sent_ns - first) / 1e9, 4), round(r.latency_ms, 3)] for r in records]
+
+
 def rolling(records: Sequence[FrameRecord], now_ns: int, window_s: float = 1.0) -> dict[str, float]:
     """fps and latency over the last ``window_s`` seconds."""
     recent = [record for record in records if now_ns - record.sent_ns <= window_s * 1e9]

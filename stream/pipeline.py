@@ -20,7 +20,10 @@ StageFn = Callable[[FramePacket], FramePacket]
 Deliver = Callable[[FramePacket], None]
 Read = Callable[[], BGRFrame | None]
 
-HANDOFF_CAPACITY = 2  # one packet being worked on downstream, one waiting: enough to overlap stages
+# Files: one packet waiting per hand-off besides the one being worked on, to smooth out uneven stage times.
+# Live sources: one waiting at most, so a stage that falls behind makes the source drop frames rather
+# than letting old frames queue up between stages (latency over throughput).
+HANDOFF_CAPACITY = {False: 2, True: 1}
 JOIN_TIMEOUT_S = 2.0
 WAKE_S = 0.25  # how often wait() lets the main thread see Ctrl-C
 
@@ -46,8 +49,9 @@ class Pipeline:
         if not stages:
             raise ValueError("a pipeline needs at least one stage")
         self._read, self._deliver = read, deliver
-        first = Channel[FramePacket](1, "latest") if live else Channel[FramePacket](HANDOFF_CAPACITY)
-        self._channels = [first] + [Channel[FramePacket](HANDOFF_CAPACITY) for _ in stages]
+        capacity = HANDOFF_CAPACITY[live]
+        first = Channel[FramePacket](1, "latest") if live else Channel[FramePacket](capacity)
+        self._channels = [first] + [Channel[FramePacket](capacity) for _ in stages]
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self._error_lock = threading.Lock()

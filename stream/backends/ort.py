@@ -46,13 +46,17 @@ def open_backend(model: Path, log: Log) -> "OrtBackend":
 class OrtBackend:
     name = "onnxruntime"
 
-    def __init__(self, model: Path, log: Log) -> None:
+    def __init__(
+        self, model: Path, log: Log, providers: list[str] | None = None, threads: int | None = None
+    ) -> None:
+        """``providers``: exactly these (benchmarks compare them); default: the fastest that load.
+        ``threads``: CPU intra-op threads; default: ``cpu_threads`` of this machine."""
         import onnxruntime as ort
 
-        requested = preferred_providers(ort.get_available_providers())
+        requested = providers or preferred_providers(ort.get_available_providers())
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = cpu_threads(os.cpu_count())
+        options.intra_op_num_threads = threads or cpu_threads(os.cpu_count())
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3

@@ -2,8 +2,9 @@ import time
 
 import numpy as np
 
-from bench.inference import MIN_CALLS, benchmark, markdown, time_calls
+from bench.inference import benchmark, markdown, time_calls
 from bench.machine import machine
+from bench.timing import MIN_CALLS
 
 
 def test_time_calls_measures_every_call_and_orders_its_statistics():

@@ -12,6 +12,7 @@ from stream.metrics import (
     rolling,
     stage_times,
     summarise,
+    timeline,
 )
 
 MS = 1_000_000
@@ -77,3 +78,9 @@ def test_run_log_returns_recent_records():
         log.add(record(i, i * 1000, {}, i * 1000 + 1))
     assert [r.index for r in log.recent(now_ns=4001 * MS, window_s=1.5)] == [3, 4]
     assert len(log.records()) == 5
+
+
+def test_timeline_lists_every_frame_from_the_first_delivery():
+    records = [record(i, i * 10, {}, i * 10 + 5) for i in (3, 4, 6)]
+    assert timeline(records) == [[3, 0.0, 5.0], [4, 0.01, 5.0], [6, 0.03, 5.0]]
+    assert timeline([]) == []

@@ -1,0 +1,96 @@
+"""Measure swapcam on this machine and write a report: report.md, report.json and PNG plots.
+
+Inference of every backend that can run the model (batch 1 and the max-faces batch), each pipeline stage
+alone on real frames, and the real pipeline end to end on the sample clip — as fast as possible and paced
+at 30 and 60 fps like a camera — beside a sequential single-thread baseline, with the model's FLOPs and the
+camera frame interval as the floor to compare against. `glass` measures photon-to-output latency with a
+camera pointed at the screen.
+
+examples:
+  swapcam bench --quick --out bench-quick
+  swapcam bench --out bench/results/cpu
+  swapcam bench --model me2them.onnx --source clip.mp4 --backends onnxruntime
+  swapcam bench glass --camera 0 --seconds 20
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+BACKENDS = ("onnxruntime", "tensorrt", "torch")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", type=Path, help=".onnx, .engine or checkpoint (default: the demo model)")
+    parser.add_argument("--source", type=Path, help="video clip (default: the woman's sample clip)")
+    parser.add_argument(
+        "--backends", default=",".join(BACKENDS), help=f"comma-separated subset of {','.join(BACKENDS)}"
+    )
+    parser.add_argument(
+        "--max-faces", type=int, default=2, help="the second inference batch size (default 2)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("bench-report"), help="report folder (default bench-report)"
+    )
+    parser.add_argument("--quick", action="store_true", help="small budgets and 60 frames: under a minute")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    glass = actions.add_parser("glass", help="photon-to-output latency: camera pointed at the screen")
+    glass.add_argument("--camera", type=int, required=True, metavar="N", help="camera index")
+    glass.add_argument("--model", dest="glass_model", type=Path, help="model (default: the demo model)")
+    glass.add_argument("--seconds", type=float, default=20.0, help="how long to measure (default 20)")
+    glass.add_argument("--backend", default="auto", help="inference backend (default auto)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.action == "glass":
+        return _glass(args)
+    from tqdm import tqdm
+
+    from bench.report import write_report
+    from bench.suite import BenchOptions, run_bench
+    from stream.errors import SwapcamError
+
+    backends = frozenset(name.strip() for name in args.backends.split(",") if name.strip())
+    if not backends or backends - set(BACKENDS):
+        raise SwapcamError(f"--backends expects a subset of {','.join(BACKENDS)}, got {args.backends!r}")
+    model, checkpoint = _model(args.model)
+    try:
+        options = BenchOptions(model=model, checkpoint=checkpoint, source=args.source or _woman(),
+                               backends=backends, max_faces=args.max_faces, quick=args.quick)  # fmt: skip
+    except ValueError as error:
+        raise SwapcamError(str(error)) from error
+    with tqdm(total=9, unit="step", file=sys.stderr, bar_format="{n}/{total} {desc}") as bar:
+
+        def step(what: str) -> None:
+            bar.set_description_str(what)
+            bar.update(1)
+
+        report = run_bench(options, step)
+    for path in write_report(report, args.out):
+        print(path)
+    return 0
+
+
+def _woman() -> Path:
+    from stream.samples import ensure_samples
+
+    return ensure_samples()["woman"]
+
+
+def _model(model: Path | None) -> tuple[Path, Path | None]:
+    """(the model the pipeline runs, the checkpoint of the same weights for the torch backend, if known)."""
+    if model is None:
+        from export.demo import demo_onnx
+        from trained.demo import CHECKPOINT
+
+        return demo_onnx(lambda message: print(message, file=sys.stderr)), CHECKPOINT
+    is_checkpoint = model.suffix == ".pt" or model.is_dir()
+    return model, model if is_checkpoint else None
+
+
+def _glass(args: argparse.Namespace) -> int:
+    from bench.glass import format_glass, run_glass
+
+    model, _ = _model(args.glass_model)
+    print(format_glass(run_glass(args.camera, model, args.seconds, backend=args.backend)))
+    return 0

@@ -1,0 +1,77 @@
+"""End-to-end runs on the sample clip: the real pipeline and the sequential baseline, fast and paced."""
+
+from pathlib import Path
+
+from bench import sequential
+from stream.capture import Pacer, Source, VideoFileSource
+from stream.live import LiveOptions, run_live
+from stream.sinks import NullSink
+from stream.types import BGRFrame
+
+
+class LimitedSource:
+    """The first ``frames`` frames of a source; ``pace_fps`` makes it a camera: paced, latest-frame policy."""
+
+    def __init__(self, source: Source, frames: int, pace_fps: float | None = None) -> None:
+        self._source, self._left = source, frames
+        self._pacer = Pacer(pace_fps) if pace_fps else None
+        self.live = pace_fps is not None
+        self.fps = pace_fps or source.fps
+        self.size, self.frame_count = source.size, min(frames, source.frame_count or frames)
+        self._index = 0
+
+    def read(self) -> BGRFrame | None:
+        if self._left <= 0:
+            return None
+        frame = self._source.read()
+        if frame is not None and self._pacer is not None:
+            self._pacer.wait(self._index)
+        self._left, self._index = self._left - 1, self._index + 1
+        return frame
+
+    def describe(self) -> str:
+        pace = f"paced at {self.fps:g} fps" if self.live else "as fast as possible"
+        return f"{self._source.describe()} ({self.frame_count} frames, {pace})"
+
+    def close(self) -> None:
+        """The wrapped source is closed by its owner."""
+
+    def __enter__(self) -> "LimitedSource":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def pipelined(clip: Path, model: Path, frames: int, pace_fps: float | None) -> dict[str, object]:
+    with VideoFileSource(clip) as video, NullSink() as sink:
+        source = LimitedSource(video, frames, pace_fps)
+        result = run_live(source, [sink], LiveOptions(model=model), lambda message: None)
+    return {"mode": "pipelined", "pace_fps": pace_fps, "backend": result.backend, **result.figures,
+            "timeline": result.timeline}  # fmt: skip
+
+
+def sequential_run(clip: Path, model: Path, frames: int, pace_fps: float | None) -> dict[str, object]:
+    if pace_fps is None:
+        figures, timeline = sequential.run_fast(clip, model, frames)
+    else:
+        figures, timeline = sequential.run_paced(clip, model, frames, pace_fps)
+    return {"mode": "sequential", "pace_fps": pace_fps, **figures, "timeline": timeline}
+
+
+def ratios(runs: list[dict]) -> dict[str, float | None]:
+    """Pipelined over sequential: throughput (fps, higher is better) and latency p50 at each pace."""
+
+    def find(mode: str, pace: float | None) -> dict | None:
+        return next((r for r in runs if r["mode"] == mode and r["pace_fps"] == pace), None)
+
+    found: dict[str, float | None] = {}
+    fast_p, fast_s = find("pipelined", None), find("sequential", None)
+    if fast_p and fast_s and fast_s["fps"]:
+        found["throughput_pipelined_over_sequential"] = round(fast_p["fps"] / fast_s["fps"], 2)
+    for pace in sorted({r["pace_fps"] for r in runs if r["pace_fps"]}):
+        paced_p, paced_s = find("pipelined", pace), find("sequential", pace)
+        if paced_p and paced_s and paced_p["latency_ms"]["p50"]:
+            key = f"latency_p50_sequential_over_pipelined_at_{pace:g}fps"
+            found[key] = round(paced_s["latency_ms"]["p50"] / paced_p["latency_ms"]["p50"], 2)
+    return found

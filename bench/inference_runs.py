@@ -1,0 +1,57 @@
+"""Inference micro-benchmark: every backend that can run the model here, at batch 1 and the max-faces batch.
+
+Inputs are real aligned faces of the sample clip, rotated so no call sees the previous call's input; each
+call goes through the backend's ``swap`` (pre/post-processing included, as the pipeline pays it).
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.inputs import Inputs
+from bench.timing import Budget, measure
+from stream.backends import SwapBackend, choose_backend, open_backend
+from stream.errors import SwapcamError
+
+Opener = Callable[[], SwapBackend]
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+def runners(model: Path, checkpoint: Path | None, wanted: set[str]) -> dict[str, Opener]:
+    """Name → opener of each backend that can run ``model`` (or ``checkpoint``) on this machine."""
+    found: dict[str, Opener] = {}
+    if model.suffix == ".onnx" and "onnxruntime" in wanted:
+        import onnxruntime as ort
+
+        from stream.backends.ort import OrtBackend, preferred_providers
+
+        for provider in preferred_providers(ort.get_available_providers()):
+            short = provider.removesuffix("ExecutionProvider")
+            found[f"onnxruntime {short}"] = lambda p=provider: OrtBackend(model, _quiet, providers=[p])
+    if model.suffix == ".engine" and "tensorrt" in wanted:
+        found["tensorrt"] = lambda: open_backend(model, choose_backend(model, "tensorrt"), _quiet)
+    if checkpoint is not None and "torch" in wanted:
+        found["torch"] = lambda: open_backend(checkpoint, choose_backend(checkpoint, "torch"), _quiet)
+    return found
+
+
+def run_inference(
+    openers: dict[str, Opener], inputs: Inputs, batches: tuple[int, ...], budget: Budget
+) -> tuple[list[dict[str, object]], list[str]]:
+    """(one result per runner and batch, notes on runners that could not be opened)."""
+    results, notes = [], []
+    for name, opener in openers.items():
+        try:
+            backend = opener()
+        except SwapcamError as error:
+            notes.append(f"{name}: not measured, {error}")
+            continue
+        try:
+            for batch in batches:
+                timed = measure(name, lambda i, b=batch, run=backend.swap: run(inputs.crops(i, b)), budget)
+                results.append({"backend": backend.describe(), "batch": batch, **timed.fields()})
+        finally:
+            backend.close()
+    return results, notes

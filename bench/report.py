@@ -1,0 +1,114 @@
+"""The report of `swapcam bench`: report.json (schema below), report.md, and the plots.
+
+report.json, schema "swapcam.bench/1":
+- ``schema``, ``created`` (UTC, ISO 8601), ``quick`` (bool), ``machine``: cpu, logical_cpus, gpu, gpu_driver,
+  cuda, os, versions {python, swapcam, torch, onnxruntime, onnxruntime-gpu, onnx, opencv-python, mediapipe,
+  numba, numpy, pyvirtualcam, tensorrt} (None: not installed).
+- ``model``: path, checkpoint (or None), resolution, precision, flops_per_face, weight_bytes.
+- ``source``: path, width, height, fps, frames_per_run.
+- ``inference``: one entry per backend and batch: backend, batch, calls, min_ms, p50_ms, p95_ms, p99_ms,
+  max_ms, samples_ms (every timed call); ``inference_notes``: backends that could not be measured and why.
+- ``stages``: one entry per stage measured alone: stage, and the same statistics.
+- ``end_to_end``: one entry per run: mode ("pipelined" | "sequential"), pace_fps (None: as fast as
+  possible), fps, frames_read, frames_delivered, frames_dropped, frames_with_faces, latency_ms {p50, p95,
+  p99, max, mean} (capture → sink), stages_ms {stage: {work: {...}, wait: {...}}}, timeline [[frame index,
+  seconds since the first delivery, latency ms], ...].
+- ``ratios``: throughput_pipelined_over_sequential, latency_p50_sequential_over_pipelined_at_<N>fps.
+- ``floor``: flops_per_face, weight_bytes, fastest_inference_p50_ms, achieved_gflops (FLOPs over that time),
+  frame_interval_ms {pace: 1000/pace}.
+"""
+
+import datetime
+import json
+from pathlib import Path
+
+from bench.plots import write_plots
+from stream.files import atomic_output
+
+SCHEMA = "swapcam.bench/1"
+REQUIRED = ("schema", "created", "quick", "machine", "model", "source", "inference", "inference_notes",
+            "stages", "end_to_end", "ratios", "floor")  # fmt: skip
+
+
+def floor(model: dict, inference: list[dict], paces: list[float]) -> dict[str, object]:
+    batch_one = [entry["p50_ms"] for entry in inference if entry["batch"] == 1]
+    fastest = min(batch_one) if batch_one else None
+    return {
+        "flops_per_face": model["flops_per_face"],
+        "weight_bytes": model["weight_bytes"],
+        "fastest_inference_p50_ms": round(fastest, 3) if fastest else None,
+        "achieved_gflops": round(model["flops_per_face"] / fastest / 1e6, 2) if fastest else None,
+        "frame_interval_ms": {f"{pace:g}": round(1000 / pace, 2) for pace in paces},
+    }
+
+
+def created_now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def check_report(report: dict) -> None:
+    """Raise ValueError unless ``report`` has the schema's top-level fields and version."""
+    missing = [key for key in REQUIRED if key not in report]
+    if missing or report.get("schema") != SCHEMA:
+        raise ValueError(f"expected a {SCHEMA} report, missing {missing}, schema {report.get('schema')!r}")
+
+
+def write_report(report: dict, folder: Path) -> list[Path]:
+    """report.json, report.md and the PNG plots in ``folder``; returns their paths."""
+    check_report(report)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in (("report.json", json.dumps(report, indent=1) + "\n"), ("report.md", markdown(report))):
+        with atomic_output(folder / name) as part:
+            part.write_text(text)
+        written.append(folder / name)
+    return written + write_plots(report, folder)
+
+
+def _row(cells: list[object]) -> str:
+    return "| " + " | ".join(str(cell) for cell in cells) + " |"
+
+
+def _stats(entry: dict) -> list[object]:
+    return [entry["calls"], *(f"{entry[k]:.2f}" for k in ("min_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms"))]
+
+
+def markdown(report: dict) -> str:
+    machine, model, source = report["machine"], report["model"], report["source"]
+    lines = [
+        f"# swapcam bench{' (quick)' if report['quick'] else ''}",
+        "",
+        f"Measured {report['created']} on {machine['cpu']} ({machine['logical_cpus']} logical cores), "
+        f"GPU: {machine['gpu'] or 'none'}. Model {Path(model['path']).name}: {model['resolution']} px, "
+        f"{model['precision']}, {model['flops_per_face'] / 1e9:.3f} GFLOP and "
+        f"{model['weight_bytes'] / 1e6:.1f} MB of weights per face. Source {Path(source['path']).name}: "
+        f"{source['width']}x{source['height']}, "
+        f"{source['frames_per_run']} frames per run.",
+        "",
+        "## End to end (capture → sink)",
+        "",
+        _row(["run", "fps", "p50 ms", "p95 ms", "p99 ms", "max ms", "dropped"]),
+        _row(["---"] * 7),
+    ]
+    for run in report["end_to_end"]:
+        pace = f"paced at {run['pace_fps']:g} fps" if run["pace_fps"] else "as fast as possible"
+        latency = run["latency_ms"]
+        lines.append(_row([f"{run['mode']}, {pace}", f"{run['fps']:.1f}", *(f"{latency[k]:.1f}" for k in
+                                                                           ("p50", "p95", "p99", "max")),
+                           run["frames_dropped"]]))  # fmt: skip
+    lines += ["", *(f"- {key.replace('_', ' ')}: **{value}x**" for key, value in report["ratios"].items())]
+    lines += ["", "## Stages, each alone", "", _row(["stage", "calls", "min", "p50", "p95", "p99", "max"])]
+    lines += [_row(["---"] * 7), *(_row([s["stage"], *_stats(s)]) for s in report["stages"])]
+    lines += ["", "## Inference", "", _row(["backend", "batch", "calls", "min", "p50", "p95", "p99", "max"])]
+    lines += [_row(["---"] * 8), *(_row([e["backend"], e["batch"], *_stats(e)]) for e in report["inference"])]
+    lines += [f"- {note}" for note in report["inference_notes"]]
+    found = report["floor"]
+    intervals = ", ".join(f"{ms} ms at {pace} fps" for pace, ms in found["frame_interval_ms"].items())
+    lines += ["", "## Physical floor", "",
+              f"- {found['flops_per_face'] / 1e9:.3f} GFLOP per face; the fastest batch-1 inference "
+              f"({found['fastest_inference_p50_ms']} ms p50) runs at {found['achieved_gflops']} GFLOP/s.",
+              f"- {found['weight_bytes'] / 1e6:.1f} MB of weights read per call.",
+              f"- Camera frame interval: {intervals}; compare with the paced p50 above.",
+              "", "![latency](inference-latency.png)", "![stages](stages.png)", "![timeline](timeline.png)",
+              ""]  # fmt: skip
+    return "\n".join(lines)

@@ -1,0 +1,44 @@
+"""Stage benchmark: each stage of the live pipeline alone, on real frames of the sample clip."""
+
+from collections.abc import Callable
+
+import cv2
+
+from bench.inputs import Inputs
+from bench.timing import Budget, measure
+from stream.backends import SwapBackend
+from stream.blend import BlendOptions, paste_face, warm_up
+from stream.label import draw_label
+from stream.landmarks import FaceLandmarker
+from stream.stages import face_of
+
+
+def stage_calls(
+    inputs: Inputs, backend: SwapBackend, landmarker: FaceLandmarker
+) -> dict[str, Callable[[int], object]]:
+    """Stage name → a call of that stage on the i-th real frame (or face), in pipeline order."""
+    spec, options = backend.info.align_spec, BlendOptions()
+    frames, faces = inputs.frames, inputs.faces
+    outputs = [backend.swap(face.crop[None]) for face in faces]
+    canvases = [frame.copy() for frame in frames]  # blend works in place: time it on copies made once
+
+    def blend(i: int) -> None:
+        k = i % len(faces)
+        swapped, mask = outputs[k]
+        paste_face(canvases[k], swapped[0], mask[0], faces[k].crop, faces[k].matrix, options)
+
+    return {
+        "landmarks": lambda i: landmarker.detect(frames[i % len(frames)]),
+        "align": lambda i: face_of(frames[i % len(frames)], faces[i % len(faces)].landmarks, spec),
+        "swap": lambda i: backend.swap(faces[i % len(faces)].crop[None]),
+        "blend": blend,
+        "label": lambda i: draw_label(canvases[i % len(canvases)]),
+        "vcam conversion (BGR→I420)": lambda i: cv2.cvtColor(frames[i % len(frames)], cv2.COLOR_BGR2YUV_I420),
+    }
+
+
+def run_stages(inputs: Inputs, backend: SwapBackend, budget: Budget) -> list[dict[str, object]]:
+    warm_up()
+    with FaceLandmarker(mode="video") as landmarker:
+        calls = stage_calls(inputs, backend, landmarker)
+        return [{"stage": name, **measure(name, call, budget).fields()} for name, call in calls.items()]

@@ -1,0 +1,100 @@
+"""One `swapcam bench` run: inference, stages, end to end, floor — everything the report holds."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.end_to_end import pipelined, ratios, sequential_run
+from bench.floor import onnx_cost
+from bench.gpu_timing import torch_cuda_split
+from bench.inference_runs import run_inference, runners
+from bench.inputs import load_inputs
+from bench.machine import machine
+from bench.report import SCHEMA, created_now, floor
+from bench.stage_runs import run_stages
+from bench.timing import QUICK, Budget
+from stream.backends import choose_backend, open_backend
+from stream.capture import VideoFileSource
+
+PACES = (30.0, 60.0)
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    model: Path  # what the pipeline runs: .onnx, .engine or a checkpoint
+    checkpoint: Path | None  # the same weights for the torch backend, when known
+    source: Path
+    backends: frozenset[str] = frozenset({"onnxruntime", "tensorrt", "torch"})
+    max_faces: int = 2
+    quick: bool = False
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_faces <= 8:
+            raise ValueError(f"--max-faces must be 1..8, got {self.max_faces}")
+
+    @property
+    def frames(self) -> int:
+        return 60 if self.quick else 472
+
+    @property
+    def budget(self) -> Budget:
+        return QUICK if self.quick else Budget()
+
+
+def model_description(options: BenchOptions, resolution: int, precision: str) -> dict[str, object]:
+    cost = (
+        onnx_cost(options.model)
+        if options.model.suffix == ".onnx"
+        else {"flops_per_face": 0, "weight_bytes": 0}
+    )
+    return {"path": str(options.model), "checkpoint": str(options.checkpoint) if options.checkpoint else None,
+            "resolution": resolution, "precision": precision, **cost}  # fmt: skip
+
+
+def run_bench(options: BenchOptions, step: Callable[[str], None]) -> dict[str, object]:
+    """The whole report; ``step`` is told what runs next (progress)."""
+    backend = open_backend(options.model, choose_backend(options.model), lambda message: None)
+    try:
+        step("real faces from the clip")
+        inputs = load_inputs(options.source, backend.info.align_spec, 8 if options.quick else 48)
+        step("stages, each alone")
+        stages = run_stages(inputs, backend, options.budget)
+        info = backend.info
+    finally:
+        backend.close()
+    step("inference, every backend")
+    openers = runners(options.model, options.checkpoint, set(options.backends))
+    batches = tuple(sorted({1, options.max_faces}))
+    inference, notes = run_inference(openers, inputs, batches, options.budget)
+    if options.checkpoint is not None and "torch" in options.backends:
+        inference += torch_cuda_split(options.checkpoint, inputs, batches, options.budget)
+    end_to_end = []
+    for pace in (None, *PACES):
+        label = f"paced at {pace:g} fps" if pace else "as fast as possible"
+        step(f"end to end, pipelined, {label}")
+        end_to_end.append(pipelined(options.source, options.model, options.frames, pace))
+        step(f"end to end, sequential baseline, {label}")
+        end_to_end.append(sequential_run(options.source, options.model, options.frames, pace))
+    with VideoFileSource(options.source) as video:
+        width, height, fps = *video.size, video.fps
+    model = model_description(options, info.resolution, info.precision)
+    return {
+        "schema": SCHEMA,
+        "created": created_now(),
+        "quick": options.quick,
+        "machine": machine(),
+        "model": model,
+        "source": {
+            "path": str(options.source),
+            "width": width,
+            "height": height,
+            "fps": fps,
+            "frames_per_run": options.frames,
+        },
+        "inference": inference,
+        "inference_notes": notes,
+        "stages": stages,
+        "end_to_end": end_to_end,
+        "ratios": ratios(end_to_end),
+        "floor": floor(model, inference, list(PACES)),
+    }

@@ -1,0 +1,105 @@
+"""`swapcam bench --quick` end to end, and the pieces of the report that are pure functions."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from bench.end_to_end import ratios
+from bench.floor import onnx_cost
+from bench.report import SCHEMA, check_report
+from bench.sequential import paste_full_frame
+from bench.timing import Budget, measure
+from stream.cli import main
+from stream.packet import Face
+
+STAT_KEYS = ("calls", "min_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms", "samples_ms")
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory, demo_model):
+    out = tmp_path_factory.mktemp("bench")
+    assert main(["bench", "--quick", "--out", str(out)]) == 0
+    return out
+
+
+def test_quick_bench_writes_a_schema_valid_json_a_markdown_report_and_three_real_plots(quick_report):
+    report = json.loads((quick_report / "report.json").read_text())
+    check_report(report)
+    assert report["schema"] == SCHEMA and report["quick"] is True
+    versions = report["machine"]["versions"]
+    assert report["machine"]["cpu"] and {"python", "torch", "onnxruntime", "mediapipe", "numba"} <= set(
+        versions
+    )
+    assert report["model"]["flops_per_face"] > 1e8 and report["model"]["resolution"] == 96
+    backends = {(e["backend"].split(" ")[0], e["batch"]) for e in report["inference"]}
+    assert {("onnxruntime", 1), ("onnxruntime", 2), ("torch", 1), ("torch", 2)} <= backends
+    for entry in report["inference"] + report["stages"]:
+        assert all(key in entry for key in STAT_KEYS) and len(entry["samples_ms"]) == entry["calls"]
+        assert entry["min_ms"] <= entry["p50_ms"] <= entry["p99_ms"] <= entry["max_ms"]
+    assert [s["stage"] for s in report["stages"]][:4] == ["landmarks", "align", "swap", "blend"]
+    runs = {(r["mode"], r["pace_fps"]) for r in report["end_to_end"]}
+    assert runs == {(mode, pace) for mode in ("pipelined", "sequential") for pace in (None, 30.0, 60.0)}
+    for run in report["end_to_end"]:
+        assert run["frames_delivered"] == len(run["timeline"]) > 0 and run["latency_ms"]["p50"] > 0
+    assert report["ratios"]["throughput_pipelined_over_sequential"] > 0
+    assert report["floor"]["frame_interval_ms"] == {"30": 33.33, "60": 16.67}
+    markdown = (quick_report / "report.md").read_text()
+    assert "| pipelined, paced at 30 fps |" in markdown and "## Physical floor" in markdown
+    for name in ("inference-latency.png", "stages.png", "timeline.png"):
+        data = (quick_report / name).read_bytes()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n")
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        assert image.shape[1] >= 600 and image.std() > 10
+
+
+def test_a_report_missing_fields_is_rejected():
+    with pytest.raises(ValueError, match="missing"):
+        check_report({"schema": SCHEMA, "machine": {}})
+
+
+def test_bad_backends_are_one_line_errors(capsys):
+    assert main(["bench", "--backends", "onnxruntime,tflite"]) == 1
+    assert "--backends expects a subset" in capsys.readouterr().err
+
+
+def test_onnx_flops_match_torchs_flop_counter_for_the_demo_model(demo_model):
+    from trained.checkpoint import load_model
+    from trained.demo import CHECKPOINT
+    from trained.model import SwapDirection, count_flops
+
+    model, _ = load_model(CHECKPOINT)
+    module = SwapDirection(model, "b")
+    cost = onnx_cost(demo_model)
+    assert cost["flops_per_face"] == count_flops(module, 96)
+    assert cost["weight_bytes"] == sum(p.numel() * 4 for p in module.parameters())
+
+
+def test_ratios_compare_pipelined_with_sequential_runs():
+    def run(mode, pace, fps, p50):
+        return {"mode": mode, "pace_fps": pace, "fps": fps, "latency_ms": {"p50": p50}}
+
+    runs = [run("pipelined", None, 90, 80), run("sequential", None, 45, 25), run("pipelined", 30.0, 30, 15),
+            run("sequential", 30.0, 30, 30)]  # fmt: skip
+    assert ratios(runs) == {
+        "throughput_pipelined_over_sequential": 2.0,
+        "latency_p50_sequential_over_pipelined_at_30fps": 2.0,
+    }
+
+
+def test_measure_rotates_calls_and_honours_the_budget():
+    seen = []
+    timed = measure("x", seen.append, Budget(warmup_s=0.0, seconds=0.0, calls=50))
+    assert timed.calls == 50 == len(timed.samples_ms) and seen == list(range(50))
+
+
+def test_full_frame_paste_back_puts_the_face_where_the_crop_came_from():
+    frame = np.zeros((100, 120, 3), np.uint8)
+    matrix = np.array([[1.0, 0.0, -10.0], [0.0, 1.0, -20.0]])  # the crop starts at (10, 20)
+    face = Face(landmarks=np.zeros((468, 2), np.float32), matrix=matrix, crop=np.zeros((32, 32, 3), np.uint8))
+    swapped = np.ones((32, 32, 3), np.float32)
+    mask = np.zeros((32, 32), np.float32)
+    mask[4:28, 4:28] = 1.0
+    out = paste_full_frame(frame, face, swapped, mask)
+    assert (out[24:48, 14:38] == 255).all() and out[:20].max() == 0 and out[:, :10].max() == 0
