@@ -37,8 +37,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     glass = actions.add_parser("glass", help="photon-to-output latency: camera pointed at the screen")
     glass.add_argument("--camera", type=int, required=True, metavar="N", help="camera index")
     glass.add_argument("--model", dest="glass_model", type=Path, help="model (default: the demo model)")
-    glass.add_argument("--seconds", type=float, default=20.0, help="how long to measure (default 20)")
-    glass.add_argument("--backend", default="auto", help="inference backend (default auto)")
+    glass.add_argument("--seconds", type=float, default=10.0, help="how long to measure (default 10)")
+    glass.add_argument("--backend", choices=("auto", *BACKENDS), default="auto", help="inference backend")
+    glass.add_argument("--width", type=int, help="requested camera frame width")
+    glass.add_argument("--height", type=int, help="requested camera frame height")
+    glass.add_argument("--fps", type=float, help="requested camera frame rate")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,7 +93,21 @@ def _model(model: Path | None) -> tuple[Path, Path | None]:
 
 def _glass(args: argparse.Namespace) -> int:
     from bench.glass import format_glass, run_glass
+    from stream.capture import CaptureOptions
+    from stream.errors import SwapcamError
 
+    try:
+        capture = CaptureOptions(width=args.width, height=args.height, fps=args.fps)
+    except ValueError as error:
+        raise SwapcamError(str(error)) from error
     model, _ = _model(args.glass_model)
-    print(format_glass(run_glass(args.camera, model, args.seconds, backend=args.backend)))
+    figures = run_glass(
+        args.camera,
+        model,
+        args.seconds,
+        backend=args.backend,
+        capture=capture,
+        say=lambda message: print(f"swapcam bench glass: {message}", file=sys.stderr, flush=True),
+    )
+    print(format_glass(figures))
     return 0

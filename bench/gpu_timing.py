@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.inputs import Inputs
-from bench.timing import Budget, Measurement
+from bench.timing import Budget, Measurement, thinned
 from stream.backends import to_model_input
 
 
@@ -34,8 +34,7 @@ def _event_measure(name: str, run: Callable[[], None], budget: Budget) -> Measur
         durations.append(start_event.elapsed_time(end_event))
     ms = np.array(durations)
     p50, p95, p99 = (float(v) for v in np.percentile(ms, [50, 95, 99]))
-    samples = tuple(round(float(v), 4) for v in ms)
-    return Measurement(name, len(ms), float(ms.min()), p50, p95, p99, float(ms.max()), samples)
+    return Measurement(name, len(ms), float(ms.min()), p50, p95, p99, float(ms.max()), thinned(ms))
 
 
 def torch_cuda_split(

@@ -7,7 +7,8 @@ report.json, schema "swapcam.bench/1":
 - ``model``: path, checkpoint (or None), resolution, precision, flops_per_face, weight_bytes.
 - ``source``: path, width, height, fps, frames_per_run.
 - ``inference``: one entry per backend and batch: backend, batch, calls, min_ms, p50_ms, p95_ms, p99_ms,
-  max_ms, samples_ms (every timed call); ``inference_notes``: backends that could not be measured and why.
+  max_ms, samples_ms (the timed calls in order, thinned evenly to at most 2000); ``inference_notes``:
+  backends that could not be measured and why.
 - ``stages``: one entry per stage measured alone: stage, and the same statistics.
 - ``end_to_end``: one entry per run: mode ("pipelined" | "sequential"), pace_fps (None: as fast as
   possible), fps, frames_read, frames_delivered, frames_dropped, frames_with_faces, latency_ms {p50, p95,
@@ -58,7 +59,10 @@ def write_report(report: dict, folder: Path) -> list[Path]:
     check_report(report)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in (("report.json", json.dumps(report, indent=1) + "\n"), ("report.md", markdown(report))):
+    for name, text in (
+        ("report.json", json.dumps(report, separators=(",", ":")) + "\n"),
+        ("report.md", markdown(report)),
+    ):
         with atomic_output(folder / name) as part:
             part.write_text(text)
         written.append(folder / name)

@@ -9,6 +9,7 @@ import numpy as np
 WARMUP_S = 0.2
 MIN_SECONDS = 3.0
 MIN_CALLS = 300
+MAX_SAMPLES = 2000  # samples kept in a report; statistics always use every call
 
 
 @dataclass(frozen=True)
@@ -54,5 +55,10 @@ def measure(name: str, call: Callable[[int], object], budget: Budget = Budget())
         index += 1
     ms = np.array(durations) * 1000
     p50, p95, p99 = (float(v) for v in np.percentile(ms, [50, 95, 99]))
-    samples = tuple(round(float(v), 4) for v in ms)
-    return Measurement(name, len(ms), float(ms.min()), p50, p95, p99, float(ms.max()), samples)
+    return Measurement(name, len(ms), float(ms.min()), p50, p95, p99, float(ms.max()), thinned(ms))
+
+
+def thinned(ms: np.ndarray) -> tuple[float, ...]:
+    """At most ``MAX_SAMPLES`` values, evenly spaced through the run (in call order), rounded to 0.1 µs."""
+    step = -(-len(ms) // MAX_SAMPLES)
+    return tuple(round(float(v), 4) for v in ms[::step])

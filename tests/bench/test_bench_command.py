@@ -10,7 +10,7 @@ from bench.end_to_end import ratios
 from bench.floor import onnx_cost
 from bench.report import SCHEMA, check_report
 from bench.sequential import paste_full_frame
-from bench.timing import Budget, measure
+from bench.timing import MAX_SAMPLES, Budget, measure, thinned
 from stream.cli import main
 from stream.packet import Face
 
@@ -36,7 +36,9 @@ def test_quick_bench_writes_a_schema_valid_json_a_markdown_report_and_three_real
     backends = {(e["backend"].split(" ")[0], e["batch"]) for e in report["inference"]}
     assert {("onnxruntime", 1), ("onnxruntime", 2), ("torch", 1), ("torch", 2)} <= backends
     for entry in report["inference"] + report["stages"]:
-        assert all(key in entry for key in STAT_KEYS) and len(entry["samples_ms"]) == entry["calls"]
+        assert all(key in entry for key in STAT_KEYS) and len(entry["samples_ms"]) == len(
+            thinned(np.zeros(entry["calls"]))
+        )
         assert entry["min_ms"] <= entry["p50_ms"] <= entry["p99_ms"] <= entry["max_ms"]
     assert [s["stage"] for s in report["stages"]][:4] == ["landmarks", "align", "swap", "blend"]
     runs = {(r["mode"], r["pace_fps"]) for r in report["end_to_end"]}
@@ -103,3 +105,16 @@ def test_full_frame_paste_back_puts_the_face_where_the_crop_came_from():
     mask[4:28, 4:28] = 1.0
     out = paste_full_frame(frame, face, swapped, mask)
     assert (out[24:48, 14:38] == 255).all() and out[:20].max() == 0 and out[:, :10].max() == 0
+
+
+def test_samples_are_thinned_evenly_to_the_cap():
+    ms = np.arange(5000, dtype=np.float64)
+    kept = thinned(ms)
+    assert len(kept) <= MAX_SAMPLES and kept[0] == 0 and kept[1] == 3 and kept == tuple(sorted(kept))
+    assert thinned(np.arange(10.0)) == tuple(float(v) for v in range(10))
+
+
+def test_glass_without_a_camera_or_display_is_a_one_line_error(capsys):
+    assert main(["bench", "glass", "--camera", "99", "--seconds", "1"]) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if "swapcam bench: error:" in line]
+    assert len(errors) == 1
