@@ -11,7 +11,6 @@ import argparse
 import json
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ import onnxruntime as ort
 import torch
 
 from bench.machine import machine
-from bench.timing import Budget, measure
+from bench.timing import Budget, Measurement, measure
 from export.onnx_export import export_onnx
 from export.parity import sample_faces
 from stream.contract import INPUT_NAME
@@ -27,23 +26,11 @@ from trained.checkpoint import DECODER, load_model
 from trained.model import SwapDirection, count_flops
 
 
-@dataclass(frozen=True)
-class Latency:
-    runner: str
-    calls: int
-    min_ms: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    max_ms: float
-
-
 def time_calls(
     name: str, call: Callable[[np.ndarray], object], inputs: np.ndarray, seconds: float
-) -> Latency:
+) -> Measurement:
     """Latency of ``call`` on rotating single inputs (N, 3, R, R) → one at a time."""
-    timed = measure(name, lambda i: call(inputs[i % len(inputs)][None]), Budget(seconds=seconds))
-    return Latency(name, timed.calls, timed.min_ms, timed.p50_ms, timed.p95_ms, timed.p99_ms, timed.max_ms)
+    return measure(name, lambda i: call(inputs[i % len(inputs)][None]), Budget(seconds=seconds))
 
 
 def torch_runner(module: torch.nn.Module) -> Callable[[np.ndarray], object]:
@@ -82,7 +69,7 @@ def benchmark(source: Path, seconds: float, direction: str = "a2b") -> dict[str,
                   "flops_per_frame": count_flops(module, resolution),
                   "weight_bytes_fp32": sum(p.numel() * 4 for p in module.parameters())},
         "threads": threads,
-        "results": [asdict(r) for r in results],
+        "results": [{"runner": r.name, **r.fields()} for r in results],
     }  # fmt: skip
 
 

@@ -134,18 +134,20 @@ class VirtualCameraSink(OwnedResource):
         self._camera.close()
 
 
+def require_display(what: str, instead: str) -> None:
+    """Raise a ``SwapcamError`` on Linux without a display: OpenCV's Qt window would abort the process."""
+    if platform.system() == "Linux" and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise SwapcamError(
+            f"{what} needs a display: expected DISPLAY or WAYLAND_DISPLAY to be set, "
+            f"found neither ({instead})"
+        )
+
+
 class PreviewSink(OwnedResource):
     """A window showing the output; q, Esc or closing the window ends the run with ``StopRequested``."""
 
     def __init__(self, title: str = "swapcam") -> None:
-        if platform.system() == "Linux" and not (
-            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-        ):
-            # Without a display, OpenCV's Qt window aborts the whole process instead of raising.
-            raise SwapcamError(
-                "a preview window needs a display: expected DISPLAY or WAYLAND_DISPLAY to be set, "
-                "found neither (record with an output file instead)"
-            )
+        require_display("a preview window", "record with an output file instead")
         self.title = title
         self._shown = False
         self._closed = False

@@ -8,19 +8,16 @@ import cv2
 import numpy as np
 import pytest
 
-from bench.glass import (
+from bench.counter_pattern import (
     CELLS,
-    GlassSink,
-    PatternWindow,
     counter_cells,
     decode_counter,
     encode_counter,
-    format_glass,
     gray_decode,
     gray_encode,
-    run_glass,
     value_of_cells,
 )
+from bench.glass import GlassSink, PatternWindow, format_glass, run_glass
 from stream.errors import SwapcamError
 from stream.pipeline import StopRequested
 from stream.types import BGRFrame
