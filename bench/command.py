@@ -56,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
     backends = frozenset(name.strip() for name in args.backends.split(",") if name.strip())
     if not backends or backends - set(BACKENDS):
         raise SwapcamError(f"--backends expects a subset of {','.join(BACKENDS)}, got {args.backends!r}")
+    if args.source is not None and not args.source.is_file():
+        raise SwapcamError(f"--source expects a video file, {args.source} is not one")
     model, checkpoint = _model(args.model)
     try:
         options = BenchOptions(model=model, checkpoint=checkpoint, source=args.source or _woman(),

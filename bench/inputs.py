@@ -7,6 +7,7 @@ import numpy as np
 
 from stream.align import AlignSpec
 from stream.capture import VideoFileSource
+from stream.errors import SwapcamError
 from stream.landmarks import FaceLandmarker
 from stream.packet import Face
 from stream.stages import face_of
@@ -33,5 +34,7 @@ def load_inputs(clip: Path, spec: AlignSpec, count: int) -> Inputs:
                 frames.append(frame)
                 faces.append(face_of(frame, detected[0].landmarks, spec))
     if not frames:
-        raise ValueError(f"no face found in the first frames of {clip}")
+        raise SwapcamError(
+            f"{clip}: expected frames with a face to benchmark on, found none in {count} frames"
+        )
     return Inputs(tuple(frames), tuple(faces))

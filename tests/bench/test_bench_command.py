@@ -118,3 +118,8 @@ def test_glass_without_a_camera_or_display_is_a_one_line_error(capsys):
     assert main(["bench", "glass", "--camera", "99", "--seconds", "1"]) == 1
     errors = [line for line in capsys.readouterr().err.splitlines() if "swapcam bench: error:" in line]
     assert len(errors) == 1
+
+
+def test_a_source_that_is_not_a_video_file_is_a_one_line_error(tmp_path, capsys):
+    assert main(["bench", "--quick", "--source", str(tmp_path / "missing.mp4")]) == 1
+    assert "--source expects a video file" in capsys.readouterr().err
