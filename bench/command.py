@@ -36,7 +36,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     glass = actions.add_parser("glass", help="photon-to-output latency: camera pointed at the screen")
     glass.add_argument("--camera", type=int, required=True, metavar="N", help="camera index")
-    glass.add_argument("--model", dest="glass_model", type=Path, help="model (default: the demo model)")
+    glass.add_argument("--model", dest="glass_model", type=Path, help="model (default: --model, or the demo)")
     glass.add_argument("--seconds", type=float, default=10.0, help="how long to measure (default 10)")
     glass.add_argument("--backend", choices=("auto", *BACKENDS), default="auto", help="inference backend")
     glass.add_argument("--width", type=int, help="requested camera frame width")
@@ -102,7 +102,7 @@ def _glass(args: argparse.Namespace) -> int:
         capture = CaptureOptions(width=args.width, height=args.height, fps=args.fps)
     except ValueError as error:
         raise SwapcamError(str(error)) from error
-    model, _ = _model(args.glass_model)
+    model, _ = _model(args.glass_model or args.model)
     figures = run_glass(
         args.camera,
         model,

@@ -26,12 +26,14 @@ def _event_measure(name: str, run: Callable[[], None], budget: Budget) -> Measur
         run()
     torch.cuda.synchronize()
     durations: list[float] = []
-    while sum(durations) < budget.seconds * 1000 or len(durations) < budget.calls:
+    total_ms = 0.0
+    while total_ms < budget.seconds * 1000 or len(durations) < budget.calls:
         start_event.record()
         run()
         end_event.record()
         end_event.synchronize()
         durations.append(start_event.elapsed_time(end_event))
+        total_ms += durations[-1]
     ms = np.array(durations)
     p50, p95, p99 = (float(v) for v in np.percentile(ms, [50, 95, 99]))
     return Measurement(name, len(ms), float(ms.min()), p50, p95, p99, float(ms.max()), thinned(ms))

@@ -37,6 +37,16 @@ def runners(model: Path, checkpoint: Path | None, wanted: set[str]) -> dict[str,
     return found
 
 
+def skipped(model: Path, checkpoint: Path | None, wanted: set[str]) -> list[str]:
+    """Notes on backends asked for that cannot run this model file (rather than silently measuring less)."""
+    reasons = {
+        "onnxruntime": None if model.suffix == ".onnx" else "runs .onnx files",
+        "tensorrt": None if model.suffix == ".engine" else "runs .engine files (swapcam export engine)",
+        "torch": None if checkpoint is not None else "needs the checkpoint the model was exported from",
+    }
+    return [f"{name}: not measured, {reasons[name]}" for name in sorted(wanted) if reasons.get(name)]
+
+
 def run_inference(
     openers: dict[str, Opener], inputs: Inputs, batches: tuple[int, ...], budget: Budget
 ) -> tuple[list[dict[str, object]], list[str]]:

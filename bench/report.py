@@ -24,6 +24,7 @@ import json
 from pathlib import Path
 
 from bench.plots import write_plots
+from stream.errors import SwapcamError
 from stream.files import atomic_output
 
 SCHEMA = "swapcam.bench/1"
@@ -57,16 +58,15 @@ def check_report(report: dict) -> None:
 def write_report(report: dict, folder: Path) -> list[Path]:
     """report.json, report.md and the PNG plots in ``folder``; returns their paths."""
     check_report(report)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in (
-        ("report.json", json.dumps(report, separators=(",", ":")) + "\n"),
-        ("report.md", markdown(report)),
-    ):
-        with atomic_output(folder / name) as part:
-            part.write_text(text)
-        written.append(folder / name)
-    return written + write_plots(report, folder)
+    texts = {"report.json": json.dumps(report, separators=(",", ":")) + "\n", "report.md": markdown(report)}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in texts.items():
+            with atomic_output(folder / name) as part:
+                part.write_text(text)
+        return [folder / name for name in texts] + write_plots(report, folder)
+    except OSError as error:
+        raise SwapcamError(f"cannot write the report into {folder}: {error.strerror or error}") from error
 
 
 def _row(cells: list[object]) -> str:

@@ -1,9 +1,12 @@
 """The sequential baseline: one thread doing capture → landmarks → align → infer → paste-back per frame.
 
 This is how most face-swap tools run: nothing overlaps, and the paste-back warps the swapped face and its
-mask to the full frame and blends the whole frame in floating point. Same model, same landmarks, same
-alignment as the pipeline; ONNX Runtime gets every core, since inference is the only parallel part here.
-Timings are kept as ``stream.metrics.FrameRecord``s, so the report reads both the same way.
+mask to the full frame and blends the whole frame in floating point. Same model, landmarks and alignment
+as the pipeline; ONNX Runtime gets every core, since inference is the only parallel part here. The blend
+does less than the pipeline's (no mask erode or feather, no colour transfer), which favours the baseline.
+Paced runs stamp each frame's capture at the moment the simulated camera makes it available, without
+decoding (frames are decoded up front); the pipeline's stamp comes after decoding, which favours the
+baseline slightly too. Timings are ``stream.metrics.FrameRecord``s, so the report reads both the same way.
 """
 
 import os

@@ -7,7 +7,7 @@ from pathlib import Path
 from bench.end_to_end import pipelined, ratios, sequential_run
 from bench.floor import onnx_cost
 from bench.gpu_timing import torch_cuda_split
-from bench.inference_runs import run_inference, runners
+from bench.inference_runs import run_inference, runners, skipped
 from bench.inputs import load_inputs
 from bench.machine import machine
 from bench.report import SCHEMA, created_now, floor
@@ -66,6 +66,7 @@ def run_bench(options: BenchOptions, step: Callable[[str], None]) -> dict[str, o
     openers = runners(options.model, options.checkpoint, set(options.backends))
     batches = tuple(sorted({1, options.max_faces}))
     inference, notes = run_inference(openers, inputs, batches, options.budget)
+    notes += skipped(options.model, options.checkpoint, set(options.backends))
     if options.checkpoint is not None and "torch" in options.backends:
         inference += torch_cuda_split(options.checkpoint, inputs, batches, options.budget)
     end_to_end = []

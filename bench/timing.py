@@ -48,10 +48,12 @@ def measure(name: str, call: Callable[[int], object], budget: Budget = Budget())
         call(index)
         index += 1
     durations: list[float] = []
-    while sum(durations) < budget.seconds or len(durations) < budget.calls:
+    total = 0.0
+    while total < budget.seconds or len(durations) < budget.calls:
         begin = time.perf_counter()
         call(index)
         durations.append(time.perf_counter() - begin)
+        total += durations[-1]
         index += 1
     ms = np.array(durations) * 1000
     p50, p95, p99 = (float(v) for v in np.percentile(ms, [50, 95, 99]))

@@ -45,6 +45,7 @@ class LiveResult:
     backend: str
     figures: dict[str, object]
     timeline: list[list[float]]  # [frame index, seconds since first delivery, capture → sink ms]
+    interrupted: bool = False  # stopped by Ctrl-C: the figures cover the frames delivered until then
 
 
 class StatsPrinter:
@@ -96,7 +97,10 @@ def run_live(
     say: Callable[[str], None],
     progress: Callable[[], None] | None = None,
 ) -> LiveResult:
-    """Run until the source ends, Ctrl-C or a stop request; raises a stage's error."""
+    """Run until the source ends, Ctrl-C or a stop request; raises a stage's error.
+
+    Ctrl-C stops every thread and returns the figures so far, marked ``interrupted``.
+    """
     choice = choose_backend(options.model, options.backend)
     say(f"backend {choice.name}: {choice.reason}")
     backend = open_backend(options.model, choice, say)
@@ -111,15 +115,19 @@ def run_live(
             pipeline = build_pipeline(
                 source, landmarks, backend, sinks, options=options, log=log, on_delivered=printer
             )
+            interrupted = False
             with pipeline:
-                pipeline.wait()
+                try:
+                    pipeline.wait()
+                except KeyboardInterrupt:
+                    interrupted = True
             records = log.records()
             figures = summarise(records, pipeline.frames_read, pipeline.dropped)
         finally:
             landmarks.close()
     finally:
         backend.close()
-    return LiveResult(backend=backend.describe(), figures=figures, timeline=timeline(records))
+    return LiveResult(backend.describe(), figures, timeline(records), interrupted)
 
 
 def _nothing() -> None:

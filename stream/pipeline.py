@@ -8,11 +8,11 @@ channel. A stage that raises stops the pipeline; ``wait()`` re-raises that excep
 
 import threading
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from stream.channel import Channel, ChannelClosed
+from stream.errors import SwapcamError
 from stream.packet import FramePacket
 from stream.types import BGRFrame
 
@@ -20,10 +20,8 @@ StageFn = Callable[[FramePacket], FramePacket]
 Deliver = Callable[[FramePacket], None]
 Read = Callable[[], BGRFrame | None]
 
-# Files: one packet waiting per hand-off besides the one being worked on, to smooth out uneven stage times.
-# Live sources: one waiting at most, so a stage that falls behind makes the source drop frames rather
-# than letting old frames queue up between stages (latency over throughput).
-HANDOFF_CAPACITY = {False: 2, True: 1}
+# Files: up to two packets wait in each hand-off, to smooth out uneven stage times; nothing is dropped.
+HANDOFF_CAPACITY = 2
 JOIN_TIMEOUT_S = 2.0
 WAKE_S = 0.25  # how often wait() lets the main thread see Ctrl-C
 
@@ -32,8 +30,8 @@ class StopRequested(Exception):
     """Raised by a stage or sink to end the run cleanly (e.g. q pressed in the preview window)."""
 
 
-class PipelineStuck(RuntimeError):
-    """A thread did not finish within the join timeout after stop."""
+class PipelineStuck(SwapcamError):
+    """A thread did not finish within the join timeout after stop (e.g. a stalled network stream)."""
 
 
 @dataclass(frozen=True)
@@ -49,9 +47,13 @@ class Pipeline:
         if not stages:
             raise ValueError("a pipeline needs at least one stage")
         self._read, self._deliver = read, deliver
-        capacity = HANDOFF_CAPACITY[live]
-        first = Channel[FramePacket](1, "latest") if live else Channel[FramePacket](capacity)
-        self._channels = [first] + [Channel[FramePacket](capacity) for _ in stages]
+
+        # Live sources: every hand-off keeps only the newest packet, so a stage that falls behind drops
+        # frames in front of it instead of working through stale ones (latency over throughput).
+        def channel() -> Channel[FramePacket]:
+            return Channel[FramePacket](1, "latest") if live else Channel[FramePacket](HANDOFF_CAPACITY)
+
+        self._channels = [channel() for _ in range(len(stages) + 1)]
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self._error_lock = threading.Lock()
@@ -63,15 +65,13 @@ class Pipeline:
             )
         self._threads.append(threading.Thread(target=self._sink, name="deliver", daemon=True))
         self.frames_read = 0
-        self._started = False
 
     @property
     def dropped(self) -> int:
-        """Frames the latest-frame policy dropped because the first stage was busy."""
-        return self._channels[0].dropped
+        """Frames the latest-frame policy dropped because a stage was still busy with an earlier one."""
+        return sum(channel.dropped for channel in self._channels)
 
     def start(self) -> "Pipeline":
-        self._started = True
         for thread in self._threads:
             thread.start()
         return self
@@ -93,9 +93,11 @@ class Pipeline:
             self.stop()
             raise
         if finished:
-            self.stop()
-            if self._error is not None:
-                raise self._error
+            try:
+                self.stop()
+            finally:
+                if self._error is not None:
+                    raise self._error  # the stage's failure comes first, even if a thread is also stuck
         return finished
 
     def stop(self, timeout: float = JOIN_TIMEOUT_S) -> None:
@@ -117,13 +119,6 @@ class Pipeline:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def __del__(self) -> None:
-        if getattr(self, "_started", False) and any(t.is_alive() for t in self._threads):
-            warnings.warn("Pipeline was not stopped", ResourceWarning, stacklevel=2)
-            self._stop.set()
-            for channel in self._channels:
-                channel.close(discard=True)
-
     def _fail(self, error: BaseException) -> None:
         with self._error_lock:
             if self._error is None and not isinstance(error, StopRequested):
@@ -143,7 +138,7 @@ class Pipeline:
                     break
                 end = time.monotonic_ns()
                 packet = FramePacket(
-                    index=self.frames_read, capture_ns=end, frame=frame, dropped=outbox.dropped
+                    index=self.frames_read, capture_ns=end, frame=frame, dropped=self.dropped
                 )
                 outbox.put(packet.with_span("read", (start, end)))
                 self.frames_read += 1

@@ -1,7 +1,8 @@
 """ONNX Runtime backend: execution providers TensorRT → CUDA → CPU, whichever load.
 
-On a GPU the input and outputs go through IO binding (outputs allocated once on the device by ONNX
-Runtime, no per-call output allocation); on a CPU the session gets a small thread count without spinning,
+On a GPU the call goes through IO binding: the input is bound from host memory, the outputs are left on
+the device for ONNX Runtime to allocate and copied back once (not yet run on a GPU; preallocated outputs and
+a TensorRT engine cache are still to do). On a CPU the session gets a small thread count without spinning,
 because the pipeline's other stages need the remaining cores. A session that ends up on the CPU although
 GPU providers were installed is reported with a warning, never silently.
 """

@@ -56,6 +56,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from stream.capture import CaptureOptions, open_source
+    from stream.cli import EXIT_INTERRUPTED
     from stream.errors import SwapcamError
     from stream.live import LiveOptions, run_live
 
@@ -75,19 +76,32 @@ def run(args: argparse.Namespace) -> int:
         capture = CaptureOptions(width=args.width, height=args.height, fps=args.fps, realtime=args.realtime)
     except ValueError as error:
         raise SwapcamError(str(error)) from error
+    _check_outputs(args)
     with ExitStack() as stack:
         source = stack.enter_context(open_source(args.camera, args.source, capture))
         say(f"source {source.describe()}")
-        sinks = [stack.enter_context(sink) for sink in _open_sinks(args, source, say)]
+        sinks = _open_sinks(args, source, say, stack)
         progress = _progress_bar(source, args, stack)
         result = run_live(source, sinks, options, say, progress=progress)
-    say(_summary_line(result.figures, result.backend))
+    say(("interrupted: " if result.interrupted else "") + _summary_line(result.figures, result.backend))
     if args.report is not None:
         _write_report(
             args.report, model, args.source or f"camera {args.camera}", result.backend, result.figures
         )
         say(f"report written to {args.report}")
-    return 0
+    return EXIT_INTERRUPTED if result.interrupted else 0
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse output paths that cannot be written before anything is opened or run."""
+    from stream.errors import SwapcamError
+    from stream.sinks import FILE_CODECS
+
+    if args.output is not None and args.output.suffix.lower() not in FILE_CODECS:
+        raise SwapcamError(f"--output expects a {' or '.join(FILE_CODECS)} file, got {args.output.name!r}")
+    for option, path in (("--output", args.output), ("--report", args.report)):
+        if path is not None and (path.is_dir() or path.parent.is_file()):
+            raise SwapcamError(f"{option} expects a file path, {path} is a folder or inside a file")
 
 
 def _demo_model(say: Callable[[str], None]) -> Path:
@@ -97,21 +111,24 @@ def _demo_model(say: Callable[[str], None]) -> Path:
     return demo_onnx(say)
 
 
-def _open_sinks(args: argparse.Namespace, source: "Source", say: Callable[[str], None]) -> list["Sink"]:
+def _open_sinks(
+    args: argparse.Namespace, source: "Source", say: Callable[[str], None], stack: ExitStack
+) -> list["Sink"]:
+    """Open the sinks asked for, each owned by ``stack`` at once: a later failure closes earlier ones."""
     from stream.sinks import FileSink, NullSink, PreviewSink, VirtualCameraSink
 
     width, height = source.size
-    fps = source.fps
-    sinks: list[Sink] = []
+    openers: list[Callable[[], Sink]] = []
     if args.vcam:
-        sinks.append(VirtualCameraSink(width, height, fps, device=args.vcam_device))
+        openers.append(lambda: VirtualCameraSink(width, height, source.fps, device=args.vcam_device))
     if args.preview:
-        sinks.append(PreviewSink("swapcam"))
+        openers.append(lambda: PreviewSink("swapcam"))
     if args.output is not None:
-        sinks.append(FileSink(args.output, fps, (width, height)))
-    if not sinks:
+        openers.append(lambda: FileSink(args.output, source.fps, (width, height)))
+    if not openers:
         say("no --vcam, --preview or --output: frames are only measured, not shown or kept")
-        sinks.append(NullSink())
+        openers.append(NullSink)
+    sinks = [stack.enter_context(open_sink()) for open_sink in openers]
     for sink in sinks:
         say(f"sink {sink.describe()}")
     return sinks
@@ -137,6 +154,7 @@ def _summary_line(figures: dict[str, Any], backend: str) -> str:
 
 def _write_report(path: Path, model: Path, source: str, backend: str, figures: dict[str, Any]) -> None:
     from stream.cli import version
+    from stream.errors import SwapcamError
     from stream.files import atomic_output
     from stream.machine import machine
 
@@ -148,6 +166,9 @@ def _write_report(path: Path, model: Path, source: str, backend: str, figures: d
         "machine": machine(),
         **figures,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(path) as part:
-        part.write_text(json.dumps(report, indent=2) + "\n")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_output(path) as part:
+            part.write_text(json.dumps(report, indent=2) + "\n")
+    except OSError as error:
+        raise SwapcamError(f"cannot write the report {path}: {error.strerror or error}") from error
