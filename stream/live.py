@@ -95,11 +95,14 @@ def run_live(
     sinks: Sequence[Sink],
     options: LiveOptions,
     say: Callable[[str], None],
+    *,
     progress: Callable[[], None] | None = None,
+    idle: Callable[[], None] | None = None,
 ) -> LiveResult:
     """Run until the source ends, Ctrl-C or a stop request; raises a stage's error.
 
-    Ctrl-C stops every thread and returns the figures so far, marked ``interrupted``.
+    Ctrl-C stops every thread and returns the figures so far, marked ``interrupted``. ``idle`` runs on this
+    thread while it waits (the preview window's event loop).
     """
     choice = choose_backend(options.model, options.backend)
     say(f"backend {choice.name}: {choice.reason}")
@@ -118,7 +121,7 @@ def run_live(
             interrupted = False
             with pipeline:
                 try:
-                    pipeline.wait()
+                    pipeline.wait(idle=idle)
                 except KeyboardInterrupt:
                     interrupted = True
             records = log.records()

@@ -24,6 +24,7 @@ Read = Callable[[], BGRFrame | None]
 HANDOFF_CAPACITY = 2
 JOIN_TIMEOUT_S = 2.0
 WAKE_S = 0.25  # how often wait() lets the main thread see Ctrl-C
+IDLE_S = 0.005  # how often wait() runs its idle call (a preview window: 200 event-loop turns a second)
 
 
 class StopRequested(Exception):
@@ -76,19 +77,26 @@ class Pipeline:
             thread.start()
         return self
 
-    def wait(self, timeout: float | None = None) -> bool:
+    def wait(self, timeout: float | None = None, idle: Callable[[], None] | None = None) -> bool:
         """Wait for the end of the stream (or a stop or failure); True when finished.
 
-        Re-raises a stage's exception; Ctrl-C while waiting stops the pipeline and propagates.
+        ``idle`` runs on the waiting thread every few milliseconds (a preview window's event loop); its
+        ``StopRequested`` ends the run cleanly. Re-raises a stage's exception; Ctrl-C while waiting stops
+        the pipeline and propagates.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
+        step = IDLE_S if idle is not None else WAKE_S
         try:
             # Short waits in a loop: a lock wait is not interrupted by Ctrl-C on every platform.
-            finished = self._finished.wait(WAKE_S)
+            finished = self._finished.wait(step)
             while not finished and (deadline is None or time.monotonic() < deadline):
+                if idle is not None:
+                    idle()
                 finished = self._finished.wait(
-                    WAKE_S if deadline is None else min(WAKE_S, deadline - time.monotonic())
+                    step if deadline is None else min(step, deadline - time.monotonic())
                 )
+        except StopRequested:
+            finished = True
         except KeyboardInterrupt:
             self.stop()
             raise

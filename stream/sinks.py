@@ -8,6 +8,7 @@ window does when q or Esc is pressed.
 
 import os
 import platform
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -144,21 +145,42 @@ def require_display(what: str, instead: str) -> None:
 
 
 class PreviewSink(OwnedResource):
-    """A window showing the output; q, Esc or closing the window ends the run with ``StopRequested``."""
+    """A window showing the output; q, Esc or closing the window ends the run with ``StopRequested``.
+
+    HighGUI wants one thread, the main one on macOS: ``send`` (the pipeline's deliver thread) only hands
+    the newest frame over, and ``pump`` (the main thread, while it waits for the pipeline) shows it and
+    reads the keyboard.
+    """
 
     def __init__(self, title: str = "swapcam") -> None:
         require_display("a preview window", "record with an output file instead")
         self.title = title
-        self._shown = False
+        self._pending: BGRFrame | None = None
+        self._lock = threading.Lock()
+        self._shown = self._quit = False
         self._closed = False
 
     def send(self, frame: BGRFrame) -> None:
         self._check_open()
-        if self._shown and cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1:
+        if self._quit:
             raise StopRequested
-        cv2.imshow(self.title, frame)
-        self._shown = True
-        if (cv2.waitKey(1) & 0xFF) in QUIT_KEYS:
+        with self._lock:
+            self._pending = frame
+
+    def pump(self) -> None:
+        """Show the newest frame and read the keyboard; raises ``StopRequested`` on q, Esc or close."""
+        self._check_open()
+        with self._lock:
+            frame, self._pending = self._pending, None
+        if frame is not None:
+            cv2.imshow(self.title, frame)
+            self._shown = True
+        if not self._shown:
+            return
+        if (cv2.waitKey(1) & 0xFF) in QUIT_KEYS or cv2.getWindowProperty(
+            self.title, cv2.WND_PROP_VISIBLE
+        ) < 1:
+            self._quit = True
             raise StopRequested
 
     def describe(self) -> str:

@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from stream.cli import EXIT_INTERRUPTED
     from stream.errors import SwapcamError
     from stream.live import LiveOptions, run_live
+    from stream.sinks import PreviewSink
 
     def say(message: str) -> None:
         print(f"swapcam live: {message}", file=sys.stderr, flush=True)
@@ -82,7 +83,10 @@ def run(args: argparse.Namespace) -> int:
         say(f"source {source.describe()}")
         sinks = _open_sinks(args, source, say, stack)
         progress = _progress_bar(source, args, stack)
-        result = run_live(source, sinks, options, say, progress=progress)
+        previews = [sink.pump for sink in sinks if isinstance(sink, PreviewSink)]
+        result = run_live(
+            source, sinks, options, say, progress=progress, idle=previews[0] if previews else None
+        )
     say(("interrupted: " if result.interrupted else "") + _summary_line(result.figures, result.backend))
     if args.report is not None:
         _write_report(

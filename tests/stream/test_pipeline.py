@@ -122,3 +122,18 @@ def test_with_a_camera_a_slow_middle_stage_drops_frames_instead_of_queueing_them
     # the slow stage works 30 ms; with stale frames queued in front of it p50 was ~98 ms, without ~45 ms
     assert latencies[len(latencies) // 2] < 75
     assert pipeline.dropped > 0 and delivered[-1].dropped > 0
+
+
+def test_idle_runs_on_the_waiting_thread_and_its_stop_request_ends_the_run_cleanly():
+    calls = []
+
+    def idle() -> None:
+        calls.append(threading.current_thread())
+        if len(calls) == 20:
+            raise StopRequested
+
+    camera = FakeCamera(frames=10_000, fps=100)
+    with Pipeline(camera.read, [Stage("s", passthrough)], lambda packet: None, True) as pipeline:
+        assert pipeline.wait(timeout=10, idle=idle)
+    assert len(calls) == 20 and set(calls) == {threading.current_thread()}
+    assert pipeline.frames_read < 10_000

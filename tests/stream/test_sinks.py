@@ -172,19 +172,30 @@ def fake_highgui(monkeypatch):
 def test_q_or_esc_in_the_preview_is_a_stop_request(fake_highgui, key):
     with PreviewSink("swapcam") as sink:
         sink.send(numbered_frame(0))
+        assert fake_highgui["shown"] == 0  # the deliver thread only hands the frame over
+        sink.pump()
+        sink.send(numbered_frame(1))
         fake_highgui["keys"].append(key)
         with pytest.raises(StopRequested):
-            sink.send(numbered_frame(1))
+            sink.pump()
+        with pytest.raises(StopRequested):
+            sink.send(numbered_frame(2))  # the pipeline's deliver thread learns of the quit too
     assert fake_highgui["shown"] == 2 and fake_highgui["destroyed"] == ["swapcam"]
 
 
-def test_closing_the_preview_window_is_a_stop_request(fake_highgui):
+def test_the_preview_shows_only_the_newest_frame_and_closing_it_stops(fake_highgui, monkeypatch):
+    shown = []
+    monkeypatch.setattr(cv2, "imshow", lambda title, frame: shown.append(number_of(frame)))
     with PreviewSink("swapcam") as sink:
-        sink.send(numbered_frame(0))
+        sink.pump()  # nothing to show yet: no window, no key read
+        for index in range(3):
+            sink.send(numbered_frame(index))
+        sink.pump()
+        sink.pump()
+        assert shown == [2]
         fake_highgui["visible"] = 0.0
         with pytest.raises(StopRequested):
-            sink.send(numbered_frame(1))
-    assert fake_highgui["shown"] == 1
+            sink.pump()
 
 
 def test_a_preview_never_shown_destroys_no_window(fake_highgui):
