@@ -33,10 +33,6 @@ class Channel(Generic[Item]):
         self._closed = False
         self._changed = threading.Condition()
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
     def put(self, item: Item) -> None:
         with self._changed:
             if self.policy == "block":
