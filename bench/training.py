@@ -1,10 +1,12 @@
 """Training throughput per preset: real training steps (augmentation included) on the sample faces.
 
-    python -m bench.training [--out bench/results/training-cpu.json] [--seconds 20]
+    python -m bench.training [--device auto|cpu|cuda] [--out FILE.json] [--seconds 20]
 
-Each preset runs at its default resolution with a batch that fits a laptop-class machine; a step trains
-both identities, so samples/s counts 2 x batch per step. Warm-up steps are excluded; each preset runs at
-least --seconds and at least --min-steps steps. The machine is named in the output.
+Each preset runs at its default resolution with a batch per device: on the CPU one that fits a
+laptop-class machine, on a CUDA GPU one that keeps it busy. A step trains both identities, so samples/s
+counts 2 x batch per step. Warm-up steps are excluded; each preset runs at least --seconds and at least
+--min-steps steps. The machine and the device are named in the output, written by default to
+bench/results/training-cpu.json or training-gpu.json.
 """
 
 import argparse
@@ -19,12 +21,18 @@ import torch
 
 from bench.machine import machine
 from stream.align import AlignSpec
+from stream.errors import SwapcamError
 from stream.extract import ExtractOptions, extract
+from stream.machine import cpu_name
 from stream.samples import cache_dir, ensure_samples
 from trained.model import DEFAULT_RESOLUTION
-from trained.session import TrainOptions, open_session, train_step
+from trained.session import Session, TrainOptions, open_session, resolve_device, train_step
 
-BATCH = {"lite": 16, "df128": 8, "df256": 4}
+BATCH = {
+    "cpu": {"lite": 16, "df128": 8, "df256": 4},
+    "cuda": {"lite": 64, "df128": 32, "df256": 16},
+}
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,7 @@ class Throughput:
     resolution: int
     batch: int
     device: str
+    device_name: str
     steps: int
     seconds: float
     step_ms_p50: float
@@ -56,25 +65,18 @@ def extracted_sample_clips() -> dict[str, Path]:
 def measure(
     preset: str, faces: dict[str, Path], device: str, *, seconds: float, min_steps: int, run: Path
 ) -> Throughput:
-    options = TrainOptions(preset=preset, batch=BATCH[preset], device=device, steps=1)
+    kind = resolve_device(device).type
+    options = TrainOptions(preset=preset, batch=BATCH[kind][preset], device=kind, steps=1)
     session, _ = open_session(faces["woman"], faces["man"], run, options, resume=False)
-    for _ in range(2):
-        train_step(session, options)
-    if session.device.type == "cuda":
-        torch.cuda.synchronize()
-    durations: list[float] = []
-    while sum(durations) < seconds or len(durations) < min_steps:
-        start = time.perf_counter()
-        train_step(session, options)
-        if session.device.type == "cuda":
-            torch.cuda.synchronize()
-        durations.append(time.perf_counter() - start)
+    with session:
+        durations = _step_durations(session, options, seconds=seconds, min_steps=min_steps)
     ms = np.array(durations) * 1000
     return Throughput(
         preset=preset,
         resolution=DEFAULT_RESOLUTION[preset],
-        batch=BATCH[preset],
+        batch=options.batch,
         device=str(session.device),
+        device_name=device_name(session.device),
         steps=len(durations),
         seconds=float(sum(durations)),
         step_ms_p50=float(np.percentile(ms, 50)),
@@ -82,25 +84,59 @@ def measure(
     )
 
 
+def _step_durations(
+    session: Session, options: TrainOptions, *, seconds: float, min_steps: int
+) -> list[float]:
+    """Seconds per training step after two warm-up steps, until both ``seconds`` and ``min_steps`` are met."""
+    for _ in range(2):
+        train_step(session, options)
+    _synchronize(session.device)
+    durations: list[float] = []
+    while sum(durations) < seconds or len(durations) < min_steps:
+        start = time.perf_counter()
+        train_step(session, options)
+        _synchronize(session.device)
+        durations.append(time.perf_counter() - start)
+    return durations
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def device_name(device: torch.device) -> str:
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_name()
+
+
+def default_output(device: torch.device) -> Path:
+    return RESULTS / f"training-{'gpu' if device.type == 'cuda' else 'cpu'}.json"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--presets", nargs="+", default=["lite", "df128", "df256"])
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--min-steps", type=int, default=5)
-    parser.add_argument("--out", type=Path)
+    parser.add_argument("--out", type=Path, help="write the report as JSON here (default: see above)")
     args = parser.parse_args()
+    try:
+        device = resolve_device(args.device)
+    except SwapcamError as error:
+        parser.error(str(error))
     faces = extracted_sample_clips()
     results = []
     print(f"machine: {machine()}")
+    print(f"device: {device_name(device)}")
     print("| preset | resolution | batch | device | samples/s | step p50 ms | step p95 ms |")
     print("|---|---|---|---|---|---|---|")
     for preset in args.presets:
         with tempfile.TemporaryDirectory() as run:
             result = measure(
-                preset, faces, args.device, seconds=args.seconds, min_steps=args.min_steps, run=Path(run)
+                preset, faces, device.type, seconds=args.seconds, min_steps=args.min_steps, run=Path(run)
             )
         results.append(result)
         print(
@@ -112,9 +148,10 @@ def main() -> None:
         "machine": machine(),
         "results": [{**r.__dict__, "samples_per_second": r.samples_per_second} for r in results],
     }
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=2))
+    out = args.out or default_output(device)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

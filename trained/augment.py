@@ -5,7 +5,9 @@ target alike, an optional horizontal flip, and the DFL-style random warp on the 
 must learn to produce the clean target from a distorted view, not to copy pixels.
 """
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
+from functools import partial
 
 import cv2
 import numpy as np
@@ -15,6 +17,7 @@ from trained.data import FaceData
 
 Images = NDArray[np.float32]  # (N, 3, R, R) RGB in [0, 1]
 Maps = NDArray[np.float32]  # (N, 1, R, R) in [0, 1]
+WarpGrid = NDArray[np.float32]  # (2, 5, 5) x and y offsets in pixels
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,18 @@ class Batch:
     regions: Maps  # eyes and mouth of the target
 
 
+@dataclass(frozen=True)
+class SampleParams:
+    """Every random choice behind one augmented sample."""
+
+    index: int  # the face drawn
+    reference: int | None  # the colour-transfer reference's face, None without colour transfer
+    colour: tuple[float, float, float]  # brightness, contrast, saturation
+    similarity: NDArray[np.float64]  # (2, 3) affine matrix
+    flip: bool
+    warp: WarpGrid
+
+
 def random_similarity(rng: np.random.Generator, size: int, config: AugmentConfig) -> NDArray[np.float64]:
     angle = rng.uniform(-config.rotation_deg, config.rotation_deg)
     scale = 1.0 + rng.uniform(-config.scale, config.scale)
@@ -46,11 +61,15 @@ def random_similarity(rng: np.random.Generator, size: int, config: AugmentConfig
     return matrix
 
 
-def random_warp_maps(rng: np.random.Generator, size: int, strength: float) -> tuple[np.ndarray, np.ndarray]:
-    """A smooth random displacement field: a 5x5 grid of offsets (edges pinned) upsampled to the crop."""
+def random_warp_grid(rng: np.random.Generator, size: int, strength: float) -> WarpGrid:
+    """Offsets on a 5x5 grid (edges pinned) that ``warp_maps`` upsamples to a smooth displacement field."""
     grid = rng.normal(0.0, strength * size, (2, 5, 5)).astype(np.float32)
     grid[:, [0, -1], :] = 0.0
     grid[:, :, [0, -1]] = 0.0
+    return grid
+
+
+def warp_maps(grid: WarpGrid, size: int) -> tuple[np.ndarray, np.ndarray]:
     dx, dy = (cv2.resize(g, (size, size), interpolation=cv2.INTER_CUBIC) for g in grid)
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
     return xs + dx, ys + dy
@@ -83,36 +102,78 @@ def transfer_colour(source: NDArray[np.float32], reference: NDArray[np.float32])
     return np.clip(cv2.cvtColor(out.astype(np.float32), cv2.COLOR_LAB2RGB), 0.0, 1.0)
 
 
-def sample_batch(
+def draw_batch(
     rng: np.random.Generator, data: FaceData, batch: int, config: AugmentConfig, other: FaceData | None = None
-) -> Batch:
-    """Draw ``batch`` faces with replacement and augment them; ``other`` is the colour-transfer reference."""
+) -> list[SampleParams]:
+    """Every random choice of a batch, in a fixed order: a generator state and the options fix the batch."""
     size = data.faces.shape[1]
-    picks = rng.integers(0, len(data), batch)
-    references = rng.integers(0, len(other), batch) if other is not None and config.colour_transfer else None
-    columns: list[list[np.ndarray]] = [[], [], [], []]
-    for row, index in enumerate(picks):
-        face = data.faces[index].astype(np.float32) / 255.0
-        if references is not None and other is not None:
-            face = transfer_colour(face, other.faces[references[row]].astype(np.float32) / 255.0)
-        face = apply_colour(face, *jitter_colour(rng, config))
-        matrix = random_similarity(rng, size, config)
-        flip = config.flip and rng.random() < 0.5
-        target, mask, region = (
-            _geometry(image, matrix, flip, size)
-            for image in (
-                face,
-                data.masks[index].astype(np.float32) / 255.0,
-                data.regions[index].astype(np.float32) / 255.0,
-            )
+    picks = rng.integers(0, len(data), batch).tolist()
+    references: list[int | None] = [None] * batch
+    if other is not None and config.colour_transfer:
+        references = rng.integers(0, len(other), batch).tolist()
+    return [
+        _draw_sample(rng, index, reference, size, config)
+        for index, reference in zip(picks, references, strict=True)
+    ]
+
+
+def _draw_sample(
+    rng: np.random.Generator, index: int, reference: int | None, size: int, config: AugmentConfig
+) -> SampleParams:
+    # The order of these draws decides what a seed or a saved generator state means: a resumed run
+    # repeats the uninterrupted one only while it stays the same.
+    colour = jitter_colour(rng, config)
+    similarity = random_similarity(rng, size, config)
+    flip = bool(config.flip and rng.random() < 0.5)
+    warp = random_warp_grid(rng, size, config.warp)
+    return SampleParams(index, reference, colour, similarity, flip, warp)
+
+
+def augment_sample(
+    params: SampleParams, data: FaceData, other: FaceData | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One sample as (warped input, target, mask, regions): (R, R, 3) RGB and (R, R) maps, float32."""
+    size = data.faces.shape[1]
+    face = data.faces[params.index].astype(np.float32) / 255.0
+    if params.reference is not None and other is not None:
+        face = transfer_colour(face, other.faces[params.reference].astype(np.float32) / 255.0)
+    face = apply_colour(face, *params.colour)
+    target, mask, region = (
+        _geometry(image, params.similarity, params.flip, size)
+        for image in (
+            face,
+            data.masks[params.index].astype(np.float32) / 255.0,
+            data.regions[params.index].astype(np.float32) / 255.0,
         )
-        map_x, map_y = random_warp_maps(rng, size, config.warp)
-        warped = cv2.remap(target, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        for column, image in zip(columns, (warped, target, mask, region), strict=True):
-            column.append(image)
-    inputs, targets = (np.stack(c).transpose(0, 3, 1, 2) for c in columns[:2])
-    masks, regions = (np.stack(c)[:, None] for c in columns[2:])
-    return Batch(inputs=inputs, targets=targets, masks=masks, regions=regions)
+    )
+    map_x, map_y = warp_maps(params.warp, size)
+    warped = cv2.remap(target, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return warped, target, mask, region
+
+
+def sample_batch(
+    rng: np.random.Generator,
+    data: FaceData,
+    batch: int,
+    config: AugmentConfig,
+    other: FaceData | None = None,
+    *,
+    pool: Executor | None = None,
+) -> Batch:
+    """Draw ``batch`` faces with replacement and augment them; ``other`` is the colour-transfer reference.
+
+    With a ``pool`` the samples are augmented on its workers; the batch is the same bit for bit.
+    """
+    params = draw_batch(rng, data, batch, config, other)
+    augment = partial(augment_sample, data=data, other=other)
+    samples = list(map(augment, params) if pool is None else pool.map(augment, params))
+    inputs, targets, masks, regions = zip(*samples, strict=True)
+    return Batch(
+        inputs=np.stack(inputs).transpose(0, 3, 1, 2),
+        targets=np.stack(targets).transpose(0, 3, 1, 2),
+        masks=np.stack(masks)[:, None],
+        regions=np.stack(regions)[:, None],
+    )
 
 
 def _geometry(image: np.ndarray, matrix: np.ndarray, flip: bool, size: int) -> np.ndarray:

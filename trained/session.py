@@ -1,6 +1,8 @@
 """One training session's live objects, how they are set up (new or resumed), and one training step."""
 
 import contextlib
+import os
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -9,6 +11,7 @@ import numpy as np
 import torch
 
 from stream.errors import SwapcamError
+from stream.lifecycle import OwnedResource
 from trained import checkpoint as ckpt
 from trained.augment import AugmentConfig, Batch, sample_batch
 from trained.data import FaceData, check_compatible, load_faces, split_holdout
@@ -17,6 +20,7 @@ from trained.model import ModelConfig, SwapAutoencoder, preset_config
 
 # Options that change what a step does: a resumed run must use the values it was trained with.
 RESUME_OPTIONS = ("batch", "learning_rate", "seed", "holdout", "flip", "colour_transfer")
+MAX_AUGMENT_WORKERS = 16
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,11 @@ class TrainOptions:
 
 
 @dataclass
-class Session:
-    """The live objects of one training session (owned by ``trained.train.train``)."""
+class Session(OwnedResource):
+    """The live objects of one training session (owned by ``trained.train.train``).
+
+    Closing it stops the augmentation workers; see ``stream.lifecycle`` for the lifecycle.
+    """
 
     model: SwapAutoencoder
     optimizer: torch.optim.Optimizer
@@ -74,6 +81,23 @@ class Session:
     device: torch.device
     amp_dtype: torch.dtype | None
     scaler: torch.amp.GradScaler  # active only for float16 autocast; a no-op otherwise
+    pool: Executor | None  # augments the samples of a batch in parallel; None: one by one on this thread
+
+    def __post_init__(self) -> None:
+        self._closed = False
+
+    def _release(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def augment_pool(device: torch.device) -> Executor | None:
+    """Threads for augmentation when a GPU trains: the CPU must keep up with it. On the CPU the model
+    already uses every core, so batches are augmented on the training thread."""
+    if device.type != "cuda":
+        return None
+    workers = min(MAX_AUGMENT_WORKERS, os.cpu_count() or 1)
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="augment")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -188,25 +212,38 @@ def open_session(
         device=device,
         amp_dtype=amp_dtype,
         scaler=scaler,
+        pool=augment_pool(device),
     )
     return session, preset
 
 
-def _to_device(batch: Batch, session: Session) -> dict[str, torch.Tensor]:
-    tensors = {
-        name: torch.from_numpy(getattr(batch, name)).to(session.device)
-        for name in ("inputs", "targets", "masks", "regions")
+def _to_device(batch: Batch, device: torch.device) -> dict[str, torch.Tensor]:
+    arrays = {name: getattr(batch, name) for name in ("inputs", "targets", "masks", "regions")}
+    if device.type != "cuda":
+        return {name: torch.from_numpy(array) for name, array in arrays.items()}
+    # From pinned memory the copy is a DMA the host does not wait for; kernels queued after it see the data.
+    return {
+        name: torch.from_numpy(array)
+        .pin_memory()
+        .to(device, non_blocking=True)
+        .contiguous(memory_format=torch.channels_last)
+        for name, array in arrays.items()
     }
-    if session.device.type == "cuda":
-        tensors = {k: v.contiguous(memory_format=torch.channels_last) for k, v in tensors.items()}
-    return tensors
 
 
 def train_step(session: Session, options: TrainOptions) -> dict[str, float]:
     """One optimizer step on a fresh batch of each identity; returns the logged losses."""
+    session._check_open()
     batches = {
-        "a": sample_batch(session.rng, session.data["a"], options.batch, options.augment, session.data["b"]),
-        "b": sample_batch(session.rng, session.data["b"], options.batch, options.augment, session.data["a"]),
+        key: sample_batch(
+            session.rng,
+            session.data[key],
+            options.batch,
+            options.augment,
+            session.data[other],
+            pool=session.pool,
+        )
+        for key, other in (("a", "b"), ("b", "a"))
     }
     session.optimizer.zero_grad(set_to_none=True)
     total = torch.zeros((), device=session.device)
@@ -215,7 +252,7 @@ def train_step(session: Session, options: TrainOptions) -> dict[str, float]:
         torch.autocast("cuda", dtype=session.amp_dtype) if session.amp_dtype else contextlib.nullcontext()
     )
     for key, batch in batches.items():
-        t = _to_device(batch, session)
+        t = _to_device(batch, session.device)
         with autocast:
             face, mask = session.model(t["inputs"], key)
         loss, parts = reconstruction_loss(

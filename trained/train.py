@@ -86,6 +86,13 @@ def train(
 ) -> TrainResult:
     """Train (or continue) a run; see the module docstring for what the run folder holds."""
     session, preset = open_session(a_dir, b_dir, run, options, resume)
+    with session:
+        return _train_session(session, preset, run, options, resume=resume, progress=progress)
+
+
+def _train_session(
+    session: Session, preset: str, run: Path, options: TrainOptions, *, resume: bool, progress: bool | None
+) -> TrainResult:
     start_step, started = session.step, time.monotonic()
     deadline = started + options.minutes * 60 if options.minutes else None
     row: dict[str, float] = {}

@@ -1,8 +1,10 @@
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
 from stream.errors import SwapcamError
-from trained.augment import AugmentConfig, random_warp_maps, sample_batch, transfer_colour
+from trained.augment import AugmentConfig, random_warp_grid, sample_batch, transfer_colour, warp_maps
 from trained.data import check_compatible, load_faces, split_holdout
 
 
@@ -48,8 +50,34 @@ def test_batches_repeat_exactly_from_the_same_generator_state(faces_a, faces_b):
     np.testing.assert_array_equal(first.inputs, again.inputs)
 
 
+class CountingPool(ThreadPoolExecutor):
+    """Threads that count the calls they were handed."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=4)
+        self.calls = 0
+
+    def map(self, fn, *iterables, **kwargs):
+        items = list(iterables[0])
+        self.calls += len(items)
+        return super().map(fn, items, **kwargs)
+
+
+@pytest.mark.parametrize("config", [AugmentConfig(), AugmentConfig(flip=True, colour_transfer=False)])
+def test_a_pool_of_threads_makes_the_same_batches_bit_for_bit(faces_a, faces_b, config):
+    sequential_rng, pooled_rng = np.random.default_rng(11), np.random.default_rng(11)
+    with CountingPool() as pool:
+        for data, other in ((faces_a, faces_b), (faces_b, faces_a)):
+            sequential = sample_batch(sequential_rng, data, 16, config, other)
+            pooled = sample_batch(pooled_rng, data, 16, config, other, pool=pool)
+            for name in ("inputs", "targets", "masks", "regions"):
+                np.testing.assert_array_equal(getattr(pooled, name), getattr(sequential, name), err_msg=name)
+    assert pool.calls == 32
+    assert pooled_rng.bit_generator.state == sequential_rng.bit_generator.state
+
+
 def test_warp_field_is_smooth_and_small_at_the_border():
-    map_x, map_y = random_warp_maps(np.random.default_rng(1), 64, 0.03)
+    map_x, map_y = warp_maps(random_warp_grid(np.random.default_rng(1), 64, 0.03), 64)
     ys, xs = np.mgrid[0:64, 0:64].astype(np.float32)
     shift = np.hypot(map_x - xs, map_y - ys)
     assert shift[0].max() < 0.5 and shift[24:40, 24:40].max() > 1.0
