@@ -2,6 +2,10 @@
 
     capture ──► landmarks (+ smoothing, align) ──► swap ──► blend (+ label) ──► sinks
 
+or, when the model runs on a CUDA GPU, with crop, swap and paste-back on the GPU in one stage:
+
+    capture ──► landmarks (+ smoothing) ──► cuda (crop, swap, paste-back, + label) ──► sinks
+
 ``run_live`` opens the backend and the landmark graph, builds the pipeline, runs it to the end of the
 source (or Ctrl-C, or q in the preview) and returns the run's figures. Sources and sinks are opened by the
 caller, who owns them.
@@ -10,18 +14,30 @@ caller, who owns them.
 import sys
 import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from stream.backends import SwapBackend, choose_backend, open_backend
+from stream.backends import BLEND_DEVICES, SwapBackend, choose_backend, device_swap, open_backend
 from stream.blend import BlendOptions, warm_up
 from stream.capture import Source
 from stream.metrics import RunLog, format_rolling, rolling, summarise, timeline
 from stream.pipeline import Pipeline, Stage
 from stream.sinks import Sink
 from stream.smoothing import OneEuroParams
-from stream.stages import LandmarkStage, blend_stage, capture_clock, deliver_to, swap_stage, video_clock
+from stream.stages import (
+    LandmarkStage,
+    blend_stage,
+    capture_clock,
+    cuda_stage,
+    deliver_to,
+    swap_stage,
+    video_clock,
+)
+from stream.types import Affine, BGRFrame
+
+GpuSwapper = Callable[[BGRFrame, Sequence[Affine]], None]  # stream.gpu.swapper.CudaSwapper
 
 
 @dataclass(frozen=True)
@@ -29,6 +45,7 @@ class LiveOptions:
     model: Path
     backend: str = "auto"
     max_faces: int = 1
+    blend_device: str = "auto"  # "auto": on the GPU when the model runs on CUDA; "cpu"; "cuda"
     label: bool = True
     overlay: bool = False
     stats: bool = False
@@ -38,6 +55,10 @@ class LiveOptions:
     def __post_init__(self) -> None:
         if not 1 <= self.max_faces <= 8:
             raise ValueError(f"max faces must be 1..8, got {self.max_faces}")
+        if self.blend_device not in BLEND_DEVICES:
+            raise ValueError(
+                f"blend device must be one of {', '.join(BLEND_DEVICES)}, got {self.blend_device!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -76,17 +97,20 @@ def build_pipeline(
     options: LiveOptions,
     log: RunLog,
     on_delivered: Callable[[], None],
+    gpu: GpuSwapper | None = None,
 ) -> Pipeline:
-    """The one function that wires stages: capture → landmarks → swap → blend → sinks."""
+    """The one function that wires stages: capture → landmarks → swap → blend → sinks, or with ``gpu``
+    (crop, swap and paste-back on a CUDA device) capture → landmarks → cuda → sinks."""
 
     def overlay() -> list[str]:
         return [format_rolling(recent_figures(log))]
 
-    stages = [
-        Stage("landmarks", landmarks),
-        Stage("swap", swap_stage(backend)),
-        Stage("blend", blend_stage(options.blend, options.label, overlay if options.overlay else None)),
-    ]
+    annotate = (options.label, overlay if options.overlay else None)
+    stages = [Stage("landmarks", landmarks)]
+    if gpu is not None:
+        stages.append(Stage("cuda", cuda_stage(gpu, *annotate)))
+    else:
+        stages += [Stage("swap", swap_stage(backend)), Stage("blend", blend_stage(options.blend, *annotate))]
     return Pipeline(source.read, stages, deliver_to(sinks, log, on_delivered), live=source.live)
 
 
@@ -107,30 +131,54 @@ def run_live(
     choice = choose_backend(options.model, options.backend)
     say(f"backend {choice.name}: {choice.reason}")
     backend = open_backend(options.model, choice, say)
-    try:
-        say("loading the blend kernels (compiled once, then cached)")
-        warm_up()
+    with ExitStack() as owned:
+        owned.callback(backend.close)
+        gpu = _open_gpu_swapper(backend, options, say)
+        if gpu is not None:
+            owned.callback(gpu.close)
+        else:
+            say("loading the blend kernels (compiled once, then cached)")
+            warm_up()
         clock = capture_clock if source.live else video_clock(source.fps)
-        landmarks = LandmarkStage(backend.info.align_spec, options.max_faces, options.smoothing, clock)
-        try:
-            log = RunLog()
-            printer = StatsPrinter(log, sys.stderr) if options.stats else progress or _nothing
-            pipeline = build_pipeline(
-                source, landmarks, backend, sinks, options=options, log=log, on_delivered=printer
-            )
-            interrupted = False
-            with pipeline:
-                try:
-                    pipeline.wait(idle=idle)
-                except KeyboardInterrupt:
-                    interrupted = True
-            records = log.records()
-            figures = summarise(records, pipeline.frames_read, pipeline.dropped)
-        finally:
-            landmarks.close()
-    finally:
-        backend.close()
-    return LiveResult(backend.describe(), figures, timeline(records), interrupted)
+        spec = backend.info.align_spec
+        landmarks = LandmarkStage(spec, options.max_faces, options.smoothing, clock, crop=gpu is None)
+        owned.callback(landmarks.close)
+        log = RunLog()
+        printer = StatsPrinter(log, sys.stderr) if options.stats else progress or _nothing
+        pipeline = build_pipeline(
+            source, landmarks, backend, sinks, options=options, log=log, on_delivered=printer, gpu=gpu
+        )
+        interrupted = False
+        with pipeline:
+            try:
+                pipeline.wait(idle=idle)
+            except KeyboardInterrupt:
+                interrupted = True
+        records = log.records()
+        figures = summarise(records, pipeline.frames_read, pipeline.dropped)
+        described = backend.describe() + (" + crop/paste-back on cuda" if gpu is not None else "")
+    return LiveResult(described, figures, timeline(records), interrupted)
+
+
+def _open_gpu_swapper(
+    backend: SwapBackend, options: LiveOptions, say: Callable[[str], None]
+) -> GpuSwapper | None:
+    """A CUDA swapper when crop and paste-back run on the GPU (``--blend-device``), warmed up; else None."""
+    swap = device_swap(backend, options.blend_device)
+    if swap is None:
+        return None
+    import torch
+
+    from stream.gpu.swapper import CudaSwapper
+
+    say("crop and paste-back on the GPU; capturing the model's CUDA graphs")
+    swapper = CudaSwapper(swap, backend.info.resolution, options.blend, torch.device("cuda"))
+    try:
+        swapper.warm_up(options.max_faces)
+    except BaseException:
+        swapper.close()
+        raise
+    return swapper
 
 
 def _nothing() -> None:

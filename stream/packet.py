@@ -24,7 +24,7 @@ class Face:
 
     landmarks: Landmarks  # (468, 2) frame pixels, smoothed
     matrix: Affine  # frame pixels → crop pixels
-    crop: BGRCrop  # (R, R, 3) aligned crop cut from the frame
+    crop: BGRCrop | None  # (R, R, 3) aligned crop cut from the frame; None when the GPU cuts it
     swapped: SwappedFace | None = None
     mask: SwapMask | None = None
 

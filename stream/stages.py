@@ -18,7 +18,7 @@ from stream.metrics import RunLog, record_of
 from stream.packet import Face, FramePacket
 from stream.sinks import Sink
 from stream.smoothing import OneEuroParams, Track, smooth_faces
-from stream.types import BGRFrame, Landmarks
+from stream.types import Affine, BGRFrame, Landmarks
 
 Clock = Callable[[FramePacket], float]  # the time, in seconds, a frame shows
 
@@ -33,17 +33,22 @@ def video_clock(fps: float) -> Clock:
     return lambda packet: packet.index / fps
 
 
-def face_of(frame: BGRFrame, landmarks: Landmarks, spec: AlignSpec) -> Face:
+def face_of(frame: BGRFrame, landmarks: Landmarks, spec: AlignSpec, *, crop: bool = True) -> Face:
+    """The face's alignment matrix and, unless ``crop`` is False (the GPU crops), its crop."""
     matrix = crop_matrix(landmarks, spec)
-    return Face(landmarks=landmarks, matrix=matrix, crop=warp_crop(frame, matrix, spec.size))
+    cut = warp_crop(frame, matrix, spec.size) if crop else None
+    return Face(landmarks=landmarks, matrix=matrix, crop=cut)
 
 
 class LandmarkStage:
-    """Owns the FaceMesh graph and the smoothing tracks; needs frames in order (one stream per instance)."""
+    """Owns the FaceMesh graph and the smoothing tracks; needs frames in order (one stream per instance).
+    With ``crop`` False the faces carry no crop: the CUDA stage cuts them on the GPU."""
 
-    def __init__(self, spec: AlignSpec, max_faces: int, smoothing: OneEuroParams, clock: Clock) -> None:
+    def __init__(
+        self, spec: AlignSpec, max_faces: int, smoothing: OneEuroParams, clock: Clock, *, crop: bool = True
+    ) -> None:
         self._landmarker = FaceLandmarker(mode="video", max_faces=max_faces)
-        self._spec, self._smoothing, self._clock = spec, smoothing, clock
+        self._spec, self._smoothing, self._clock, self._crop = spec, smoothing, clock, crop
         self._tracks: tuple[Track, ...] = ()
 
     def __call__(self, packet: FramePacket) -> FramePacket:
@@ -54,7 +59,8 @@ class LandmarkStage:
             self._clock(packet),
             self._smoothing,
         )
-        return replace(packet, faces=tuple(face_of(packet.frame, points, self._spec) for points in smoothed))
+        faces = tuple(face_of(packet.frame, points, self._spec, crop=self._crop) for points in smoothed)
+        return replace(packet, faces=faces)
 
     def close(self) -> None:
         self._landmarker.close()
@@ -66,7 +72,10 @@ def swap_stage(backend: SwapBackend) -> Callable[[FramePacket], FramePacket]:
     def swap(packet: FramePacket) -> FramePacket:
         if not packet.faces:
             return packet
-        swapped, masks = backend.swap(np.stack([face.crop for face in packet.faces]))
+        crops = [face.crop for face in packet.faces if face.crop is not None]
+        if len(crops) != len(packet.faces):
+            raise ValueError("the swap stage needs the faces' crops: the landmark stage was told not to crop")
+        swapped, masks = backend.swap(np.stack(crops))
         faces = tuple(
             replace(face, swapped=image, mask=mask)
             for face, image, mask in zip(packet.faces, swapped, masks, strict=True)
@@ -83,15 +92,34 @@ def blend_stage(
 
     def blend(packet: FramePacket) -> FramePacket:
         for face in packet.faces:
-            if face.swapped is not None and face.mask is not None:
+            if face.swapped is not None and face.mask is not None and face.crop is not None:
                 paste_face(packet.frame, face.swapped, face.mask, face.crop, face.matrix, options)
-        if overlay is not None:
-            draw_overlay(packet.frame, overlay())
-        if label:
-            draw_label(packet.frame)
-        return packet
+        return _annotate(packet, label, overlay)
 
     return blend
+
+
+def cuda_stage(
+    swapper: Callable[[BGRFrame, Sequence[Affine]], None],
+    label: bool,
+    overlay: Callable[[], Sequence[str]] | None,
+) -> Callable[[FramePacket], FramePacket]:
+    """Crop, swap and paste back every face on the GPU (``stream.gpu.swapper``), then label and overlay."""
+
+    def swap_on_gpu(packet: FramePacket) -> FramePacket:
+        if packet.faces:
+            swapper(packet.frame, [face.matrix for face in packet.faces])
+        return _annotate(packet, label, overlay)
+
+    return swap_on_gpu
+
+
+def _annotate(packet: FramePacket, label: bool, overlay: Callable[[], Sequence[str]] | None) -> FramePacket:
+    if overlay is not None:
+        draw_overlay(packet.frame, overlay())
+    if label:
+        draw_label(packet.frame)
+    return packet
 
 
 def deliver_to(

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Protocol, TypeAlias
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,6 +35,31 @@ class SwapBackend(Protocol):
     def describe(self) -> str: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class CudaSwap(Protocol):
+    """A backend that can also swap faces already on its CUDA device (the torch backend does):
+    ``forward_cuda`` runs the model on device tensors and is capturable in a CUDA graph."""
+
+    on_cuda: bool
+
+    def forward_cuda(self, faces: Any) -> tuple[Any, Any]: ...
+
+
+BLEND_DEVICES = ("auto", "cpu", "cuda")  # where crop and paste-back run; auto: on the GPU when the model is
+
+
+def device_swap(backend: SwapBackend, blend_device: str) -> Callable[[Any], tuple[Any, Any]] | None:
+    """The backend's on-device model when crop and paste-back should run on its CUDA GPU, else None."""
+    if not (isinstance(backend, CudaSwap) and backend.on_cuda):
+        if blend_device == "cuda":
+            raise SwapcamError(
+                f"--blend-device cuda needs a model running on a CUDA GPU (the torch backend with CUDA), "
+                f"and this run uses {backend.describe()}; use --blend-device auto or cpu"
+            )
+        return None
+    return None if blend_device == "cpu" else backend.forward_cuda
 
 
 @dataclass(frozen=True)

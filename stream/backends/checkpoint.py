@@ -1,13 +1,18 @@
 """torch backend: runs a training checkpoint (or a run folder's latest) without exporting it.
 
 The one module of ``stream`` that uses ``trained``: a checkpoint is weights for trained's model classes.
-On CUDA the model runs in fp16 with channels_last, and each batch size is captured once as a CUDA graph
-and replayed (static input/output tensors), which removes per-layer launch overhead. On the CPU it runs
-fp32. NOT YET RUN ON A GPU in this project's CI; the CPU path is tested.
+On CUDA the model runs in fp16 with channels_last and ``cudnn.benchmark``, and each batch size is captured
+once as a CUDA graph (warm-up on a side stream, static input/output tensors) and replayed, which removes
+per-layer launch overhead; ``swap_cuda`` takes faces already on the GPU, and ``forward_cuda`` is the
+module alone for the CUDA swapper (``stream.gpu``), which captures it with the crop's blend work in its own
+graph. On the CPU it runs fp32. CI has no GPU: the CPU path
+is tested there, the CUDA path by the tests that run when a CUDA device is present.
 """
 
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from stream.backends import CropBatch, FaceBatch, Log, MaskBatch, from_model_output, to_model_input
 from stream.contract import ModelInfo
@@ -38,52 +43,89 @@ class TorchBackend:
 
         autoencoder, state = load_model(model)
         self._device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.on_cuda = self._device.type == "cuda"
         self._dtype = torch.float16 if self._device.type == "cuda" else torch.float32
         self.info: ModelInfo = model_info(
             state, DIRECTION, "fp16" if self._dtype == torch.float16 else "fp32"
         )
         module = SwapDirection(autoencoder, DECODER[DIRECTION]).eval().to(self._device, self._dtype)
-        if self._device.type == "cuda":
+        if self.on_cuda:
+            torch.backends.cudnn.benchmark = True
             module = module.to(memory_format=torch.channels_last)
         self._module = module
         self._graphs: dict[int, tuple[Any, Any, tuple[Any, Any]]] = {}
+        self._pinned: dict[tuple[int, ...], tuple[Any, Any, Any]] = {}
+        self._stream = torch.cuda.Stream(self._device) if self.on_cuda else None
         log(f"torch {torch.__version__} on {self._device} ({self.info.precision})")
 
     def swap(self, crops: CropBatch) -> tuple[FaceBatch, MaskBatch]:
         import torch
 
-        faces = torch.from_numpy(to_model_input(crops))
-        with torch.inference_mode():
-            if self._device.type == "cpu":
-                swapped, mask = self._module(faces)
-            else:
-                swapped, mask = self._replay(faces)
-        return from_model_output(swapped.float().cpu().numpy(), mask.float().cpu().numpy())
+        faces = to_model_input(crops)
+        if not self.on_cuda:
+            with torch.inference_mode():
+                swapped, mask = self._module(torch.from_numpy(faces))
+            return from_model_output(swapped.numpy(), mask.numpy())
+        host_in, host_face, host_mask = self._host_buffers(faces.shape)
+        np.copyto(host_in.numpy(), faces)
+        with torch.cuda.stream(self._stream), torch.inference_mode():
+            swapped, mask = self.swap_cuda(host_in.to(self._device, non_blocking=True))
+            host_face.copy_(swapped, non_blocking=True)
+            host_mask.copy_(mask, non_blocking=True)
+        self._stream.synchronize()
+        return from_model_output(host_face.numpy(), host_mask.numpy())
 
-    def _replay(self, faces: Any) -> tuple[Any, Any]:
-        """Run through the CUDA graph captured for this batch size (captured on first use)."""
+    def _host_buffers(self, shape: tuple[int, ...]) -> tuple[Any, Any, Any]:
+        """Pinned (input, face, mask) host tensors for this batch shape, made once, so copies are async."""
         import torch
 
+        if shape not in self._pinned:
+            batch, _, height, width = shape
+            self._pinned[shape] = (
+                torch.empty(shape, dtype=torch.float32).pin_memory(),
+                torch.empty((batch, 3, height, width), dtype=self._dtype).pin_memory(),
+                torch.empty((batch, 1, height, width), dtype=self._dtype).pin_memory(),
+            )
+        return self._pinned[shape]
+
+    def swap_cuda(self, faces: Any) -> tuple[Any, Any]:
+        """(N, 3, R, R) RGB faces in [0, 1] on the GPU → (swapped, mask) through the CUDA graph captured for
+        this batch size (captured on first use). The outputs are the graph's static tensors: read them before
+        the next call."""
+        import torch
+
+        if not self.on_cuda:
+            raise RuntimeError("swap_cuda needs the model on a CUDA device")
         batch = faces.shape[0]
         if batch not in self._graphs:
+            from stream.gpu.graphs import capture
+
             static_in = faces.to(self._device, self._dtype).contiguous(memory_format=torch.channels_last)
-            side = torch.cuda.Stream()
-            side.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(side):
-                self._module(static_in)  # warm-up outside the graph, as torch.cuda.graphs requires
-            torch.cuda.current_stream().wait_stream(side)
-            graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph):
-                static_out = self._module(static_in)
+            graph, static_out = capture(self._module, static_in)
             self._graphs[batch] = (graph, static_in, static_out)
         graph, static_in, static_out = self._graphs[batch]
-        static_in.copy_(faces.to(self._dtype))
+        static_in.copy_(faces)
         graph.replay()
         return static_out
+
+    def forward_cuda(self, faces: Any) -> tuple[Any, Any]:
+        """(N, 3, R, R) RGB faces in [0, 1] on the GPU → (swapped, mask), the module called directly (fp16,
+        channels_last): capturable inside a caller's CUDA graph, as ``stream.gpu.swapper`` does."""
+        import torch
+
+        return self._module(faces.to(self._dtype).contiguous(memory_format=torch.channels_last))
+
+    @property
+    def module(self) -> Any:
+        """The loaded model (one swap direction) on its device, for benchmarks that call it directly."""
+        return self._module
 
     def describe(self) -> str:
         return f"torch ({self._device}, {self.info.precision})"
 
     def close(self) -> None:
+        if self._stream is not None:
+            self._stream.synchronize()
         self._graphs.clear()
+        self._pinned.clear()
         self._module = None

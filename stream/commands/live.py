@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from stream.sinks import Sink
 
 BACKENDS = ("auto", "onnxruntime", "tensorrt", "torch")
+BLEND_DEVICES = ("auto", "cpu", "cuda")  # stream.backends.BLEND_DEVICES, repeated: --help loads no numpy
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +48,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend", choices=BACKENDS, default="auto", help="inference backend (default auto)"
     )
+    parser.add_argument(
+        "--blend-device",
+        choices=BLEND_DEVICES,
+        default="auto",
+        help="where faces are cropped and pasted back (default auto: on the GPU when the model runs on CUDA)",
+    )
     parser.add_argument("--max-faces", type=int, default=1, help="faces swapped per frame, 1..8 (default 1)")
     parser.add_argument("--no-label", action="store_true", help="do not draw the 'AI-modified' label")
     parser.add_argument("--overlay", action="store_true", help="draw fps and latency on the output")
@@ -70,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
             model=model,
             backend=args.backend,
             max_faces=args.max_faces,
+            blend_device=args.blend_device,
             label=not args.no_label,
             overlay=args.overlay,
             stats=args.stats,

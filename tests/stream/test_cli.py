@@ -46,6 +46,13 @@ def test_subcommands_load_lazily():
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_the_live_command_offers_what_the_runtime_accepts():
+    from stream import backends
+    from stream.commands import live
+
+    assert set(live.BACKENDS) == set(backends.CHOICES) and live.BLEND_DEVICES == backends.BLEND_DEVICES
+
+
 def test_samples_prints_the_paths_of_the_clips(capsys, sample_paths):
     assert main(["samples"]) == 0
     assert capsys.readouterr().out.split() == [str(sample_paths["woman"]), str(sample_paths["man"])]

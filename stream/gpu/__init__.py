@@ -1,0 +1,1 @@
+"""Blend maths in torch, for faces whose model runs on a CUDA GPU."""

@@ -1,0 +1,128 @@
+"""Crop, swap and paste back every face of a frame on one CUDA device, with one upload and one download.
+
+Per frame only the region the faces can touch travels: the union of the faces' ROIs
+(``stream.blend.face_roi``) goes to the GPU through a pinned buffer, the crops are cut from it there, the
+model runs, the masks are eroded and feathered, the colours transferred, the faces composited into the
+region on the GPU, and the finished region comes back into the frame. Crops near the frame's edge repeat its
+edge pixels exactly as on the CPU, because the ROI is clipped to the frame.
+
+Model, mask and colour work have fixed shapes for a given number of faces, so they are captured once per
+face count as one CUDA graph and replayed: a few hundred small kernels cost one launch. Crop and composite
+depend on the region's size and run as ordinary kernels.
+"""
+
+from collections.abc import Callable, Sequence
+from functools import partial
+
+import numpy as np
+import torch
+
+from stream.blend import BlendOptions, Roi, face_roi
+from stream.gpu.colour import transfer_colour
+from stream.gpu.graphs import capture
+from stream.gpu.paste import both_ways, composite, crop_faces, gaussian_taps, prepare_alpha, shifted
+from stream.types import Affine, BGRFrame
+
+# (N, 3, R, R) RGB in [0, 1] on the device → swapped (N, 3, R, R) RGB and mask (N, 1, R, R), any float type
+DeviceSwap = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+# (N, 3, R, R) BGR crops in [0, 255] → (faces (N, 3, R, R) BGR in [0, 1] ready to paste, alpha (N, R, R))
+FaceWork = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+# a captured graph, its static outputs and its static input
+Captured = tuple[torch.cuda.CUDAGraph, tuple[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def union_roi(matrices: Sequence[Affine], size: int, frame_shape: tuple[int, ...]) -> Roi:
+    """The box holding every face's ROI; empty (x0 >= x1 or y0 >= y1) when no face reaches the frame."""
+    boxes = [face_roi(matrix, size, frame_shape) for matrix in matrices]
+    boxes = [box for box in boxes if box[0] < box[2] and box[1] < box[3]]
+    if not boxes:
+        return (0, 0, 0, 0)
+    x0s, y0s, x1s, y1s = zip(*boxes, strict=True)
+    return min(x0s), min(y0s), max(x1s), max(y1s)
+
+
+def swap_faces(
+    crops: torch.Tensor, swap: DeviceSwap, options: BlendOptions, taps: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The model and the blend's per-face work: (faces to paste, their alpha) for (N, 3, R, R) BGR crops
+    in [0, 255]; ``taps`` are the feather's (``paste.gaussian_taps``) on the crops' device."""
+    swapped, masks = swap(crops.flip(1) / 255.0)  # BGR → RGB, the model's input
+    faces = swapped.float().flip(1).clamp(0.0, 1.0)
+    alpha = prepare_alpha(masks.float()[:, 0].clamp(0.0, 1.0), options.radii_px(crops.shape[-1])[0], taps)
+    if options.colour == "rct":
+        faces = transfer_colour(faces, crops / 255.0, alpha)
+    return faces, alpha
+
+
+def swap_region(region: torch.Tensor, both: torch.Tensor, work: FaceWork, size: int) -> None:
+    """Swap the faces of ``region`` (H, W, 3) uint8 on its device, in place. ``both`` (N, 2, 2, 3), on the
+    same device, holds each face's region → crop matrix and its inverse (``paste.both_ways``)."""
+    crops = crop_faces(region.permute(2, 0, 1).float(), both[:, 1], size).round()
+    faces, alpha = work(crops)
+    for face, weights, matrix in zip(faces, alpha, both[:, 0], strict=True):
+        composite(region, face, weights, matrix)
+
+
+class CudaSwapper:
+    """Owns a CUDA stream, the pinned staging buffer of the frames it swaps, and one CUDA graph of the
+    model and blend work per face count. ``swap`` must be capturable: no host copies, no reads back."""
+
+    def __init__(self, swap: DeviceSwap, size: int, options: BlendOptions, device: torch.device) -> None:
+        self._size, self._device = size, device
+        self._stream: torch.cuda.Stream | None = torch.cuda.Stream(device)
+        self._pinned = torch.empty(0, dtype=torch.uint8).pin_memory()
+        taps = gaussian_taps(options.radii_px(size)[1]).to(device)
+        self._work = partial(swap_faces, swap=swap, options=options, taps=taps)
+        self._graphs: dict[
+            int, tuple[torch.cuda.CUDAGraph, torch.Tensor, tuple[torch.Tensor, torch.Tensor]]
+        ] = {}
+
+    def __call__(self, frame: BGRFrame, matrices: Sequence[Affine]) -> None:
+        """Swap every face of ``frame`` in place."""
+        if self._stream is None:
+            raise RuntimeError("CudaSwapper used after close()")
+        x0, y0, x1, y1 = union_roi(matrices, self._size, frame.shape)
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return
+        staging = self._staging((y1 - y0, x1 - x0, 3))
+        host = staging.numpy()
+        np.copyto(host, frame[y0:y1, x0:x1])
+        both = torch.from_numpy(both_ways([shifted(matrix, x0, y0) for matrix in matrices])).pin_memory()
+        with torch.cuda.stream(self._stream), torch.inference_mode():
+            region = staging.to(self._device, non_blocking=True)
+            swap_region(region, both.to(self._device, non_blocking=True), self._replay, self._size)
+            staging.copy_(region, non_blocking=True)
+        self._stream.synchronize()
+        frame[y0:y1, x0:x1] = host
+
+    def _replay(self, crops: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``swap_faces`` through the graph for this face count (captured on first use)."""
+        count = len(crops)
+        if count not in self._graphs:
+            static_in = crops.clone()
+            self._graphs[count] = (*capture(self._work, static_in), static_in)
+        graph, static_out, static_in = self._graphs[count]
+        static_in.copy_(crops)
+        graph.replay()
+        return static_out
+
+    def warm_up(self, max_faces: int) -> None:
+        """Run every face count once (captures the graphs) so the first frames are not slow."""
+        size = self._size
+        frame = np.full((size * 2, size * 2 * max_faces, 3), 128, np.uint8)
+        for faces in range(1, max_faces + 1):
+            matrices = [np.array([[1.0, 0.0, -2.0 * size * k], [0.0, 1.0, 0.0]]) for k in range(faces)]
+            self(frame, matrices)
+
+    def _staging(self, shape: tuple[int, int, int]) -> torch.Tensor:
+        count = shape[0] * shape[1] * shape[2]
+        if self._pinned.numel() < count:
+            self._pinned = torch.empty(count, dtype=torch.uint8).pin_memory()
+        return self._pinned[:count].view(shape)
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.synchronize()
+        self._stream = None
+        self._graphs.clear()
+        self._pinned = torch.empty(0, dtype=torch.uint8)
