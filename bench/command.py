@@ -10,6 +10,7 @@ examples:
   swapcam bench --quick --out bench-quick
   swapcam bench --out bench/results/cpu
   swapcam bench --model me2them.onnx --source clip.mp4 --backends onnxruntime
+  swapcam bench --preset df256 --frame-size 1280x720 --out bench/results/gpu   (on a CUDA GPU)
   swapcam bench glass --camera 0 --seconds 20
 """
 
@@ -22,7 +23,14 @@ BACKENDS = ("onnxruntime", "tensorrt", "torch")
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, help=".onnx, .engine or checkpoint (default: the demo model)")
+    parser.add_argument(
+        "--preset",
+        help="time an untrained model of this training preset (lite, df128, df256) instead of --model",
+    )
     parser.add_argument("--source", type=Path, help="video clip (default: the woman's sample clip)")
+    parser.add_argument(
+        "--frame-size", metavar="WxH", help="resize the clip's frames to this size first, e.g. 1280x720"
+    )
     parser.add_argument(
         "--backends", default=",".join(BACKENDS), help=f"comma-separated subset of {','.join(BACKENDS)}"
     )
@@ -58,13 +66,21 @@ def run(args: argparse.Namespace) -> int:
         raise SwapcamError(f"--backends expects a subset of {','.join(BACKENDS)}, got {args.backends!r}")
     if args.source is not None and not args.source.is_file():
         raise SwapcamError(f"--source expects a video file, {args.source} is not one")
-    model, checkpoint = _model(args.model)
+    if args.preset and args.model:
+        raise SwapcamError("--preset and --model each choose the model: give one of them")
+    model, checkpoint = _preset(args.preset) if args.preset else _model(args.model)
+    source = args.source or _woman()
+    if args.frame_size:
+        from bench.models import resized_clip
+
+        source = resized_clip(source, *_frame_size(args.frame_size))
     try:
-        options = BenchOptions(model=model, checkpoint=checkpoint, source=args.source or _woman(),
+        options = BenchOptions(model=model, checkpoint=checkpoint, source=source,
                                backends=backends, max_faces=args.max_faces, quick=args.quick)  # fmt: skip
     except ValueError as error:
         raise SwapcamError(str(error)) from error
-    with tqdm(total=9, unit="step", file=sys.stderr, bar_format="{n}/{total} {desc}") as bar:
+    steps = 9 + (3 if checkpoint == model and _cuda() else 0)  # a checkpoint on CUDA adds CPU-paste runs
+    with tqdm(total=steps, unit="step", file=sys.stderr, bar_format="{n}/{total} {desc}") as bar:
 
         def step(what: str) -> None:
             bar.set_description_str(what)
@@ -80,6 +96,29 @@ def _woman() -> Path:
     from stream.samples import ensure_samples
 
     return ensure_samples()["woman"]
+
+
+def _frame_size(text: str) -> tuple[int, int]:
+    from stream.errors import SwapcamError
+
+    width, _, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit() and 16 <= int(width) <= 7680 and 16 <= int(height) <= 4320):
+        raise SwapcamError(f"--frame-size expects WIDTHxHEIGHT such as 1280x720, got {text!r}")
+    return int(width), int(height)
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _preset(preset: str) -> tuple[Path, Path]:
+    from bench.models import untrained_checkpoint
+    from trained.demo import CHECKPOINT
+
+    path = untrained_checkpoint(preset, CHECKPOINT)
+    return path, path
 
 
 def _model(model: Path | None) -> tuple[Path, Path | None]:

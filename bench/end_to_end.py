@@ -43,11 +43,17 @@ class LimitedSource:
         self.close()
 
 
-def pipelined(clip: Path, model: Path, frames: int, pace_fps: float | None) -> dict[str, object]:
+def pipelined(
+    clip: Path, model: Path, frames: int, pace_fps: float | None, blend_device: str = "auto"
+) -> dict[str, object]:
+    """The real pipeline; ``blend_device`` "cpu" keeps crop and paste-back on the CPU for a model on CUDA
+    (mode "pipelined, paste-back on cpu"), to compare with the GPU's."""
     with VideoFileSource(clip) as video, NullSink() as sink:
         source = LimitedSource(video, frames, pace_fps)
-        result = run_live(source, [sink], LiveOptions(model=model), lambda message: None)
-    return {"mode": "pipelined", "pace_fps": pace_fps, "backend": result.backend, **result.figures,
+        options = LiveOptions(model=model, blend_device=blend_device)
+        result = run_live(source, [sink], options, lambda message: None)
+    mode = "pipelined" if blend_device == "auto" else f"pipelined, paste-back on {blend_device}"
+    return {"mode": mode, "pace_fps": pace_fps, "backend": result.backend, **result.figures,
             "timeline": result.timeline}  # fmt: skip
 
 

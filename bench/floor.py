@@ -1,8 +1,9 @@
-"""The physical floor beside the measured time: what a model costs per face, from its ONNX graph.
+"""The physical floor beside the measured time: what a model costs per face, from its ONNX graph (or, for a
+checkpoint, from torch's FLOP counter), and on a GPU the least time that cost can take there.
 
-FLOPs are counted the way ``torch.utils.flop_counter`` counts them (a multiply-add is 2 FLOPs) for the
-operators that carry the work of a convolutional swap model — Conv, ConvTranspose, Gemm, MatMul — with
-the batch fixed at 1; element-wise operators, activations and pixel shuffles are left out.
+From ONNX, FLOPs are counted the way ``torch.utils.flop_counter`` counts them (a multiply-add is 2 FLOPs)
+for the operators that carry the work of a convolutional swap model — Conv, ConvTranspose, Gemm, MatMul —
+with the batch fixed at 1; element-wise operators, activations and pixel shuffles are left out.
 """
 
 from pathlib import Path
@@ -38,6 +39,27 @@ def node_flops(node: onnx.NodeProto, shapes: dict[str, list[int]]) -> int:
         a, out = shapes[node.input[0]], shapes[node.output[0]]
         return 2 * int(np.prod(out)) * a[-1]
     return 0
+
+
+def checkpoint_cost(path: Path, bytes_per_weight: int) -> dict[str, int]:
+    """{"flops_per_face", "weight_bytes"} of one swap direction of a checkpoint, FLOPs counted by
+    ``torch.utils.flop_counter`` (``trained.model.count_flops``), weights at ``bytes_per_weight`` each."""
+    from trained.checkpoint import DECODER, load_model
+    from trained.model import SwapDirection, count_flops
+
+    model, state = load_model(path)
+    module = SwapDirection(model, DECODER["a2b"])
+    weights = sum(parameter.numel() for parameter in module.parameters())
+    resolution = int(state["model_config"]["resolution"])
+    return {"flops_per_face": count_flops(module, resolution), "weight_bytes": weights * bytes_per_weight}
+
+
+def gpu_floor_ms(cost: dict[str, int], ceilings: dict[str, float]) -> float:
+    """The least time one face can take on a GPU with these ceilings: its FLOPs at the measured matrix rate
+    or its weights at the measured copy rate, whichever is longer (launch latency not counted)."""
+    compute_s = cost["flops_per_face"] / (ceilings["fp16_tflops"] * 1e12)
+    memory_s = cost["weight_bytes"] / (ceilings["copy_gbps"] * 1e9)
+    return max(compute_s, memory_s) * 1e3
 
 
 def onnx_cost(path: Path) -> dict[str, int]:

@@ -16,13 +16,16 @@ report.json, schema "swapcam.bench/1":
   seconds since the first delivery, latency ms], ...].
 - ``ratios``: throughput_pipelined_over_sequential, latency_p50_sequential_over_pipelined_at_<N>fps.
 - ``floor``: flops_per_face, weight_bytes, fastest_inference_p50_ms, achieved_gflops (FLOPs over that time),
-  frame_interval_ms {pace: 1000/pace}.
+  frame_interval_ms {pace: 1000/pace}; on a GPU also gpu_ceilings {fp16_tflops, copy_gbps} (measured in the
+  run) and gpu_floor_ms (the FLOPs at that matrix rate or the weights at that copy rate, whichever is
+  longer).
 """
 
 import datetime
 import json
 from pathlib import Path
 
+from bench.floor import gpu_floor_ms
 from bench.plots import write_plots
 from stream.errors import SwapcamError
 from stream.files import atomic_output
@@ -32,16 +35,21 @@ REQUIRED = ("schema", "created", "quick", "machine", "model", "source", "inferen
             "stages", "end_to_end", "ratios", "floor")  # fmt: skip
 
 
-def floor(model: dict, inference: list[dict], paces: list[float]) -> dict[str, object]:
+def floor(
+    model: dict, inference: list[dict], paces: list[float], ceilings: dict[str, float] | None = None
+) -> dict[str, object]:
     batch_one = [entry["p50_ms"] for entry in inference if entry["batch"] == 1]
     fastest = min(batch_one) if batch_one else None
-    return {
+    found: dict[str, object] = {
         "flops_per_face": model["flops_per_face"],
         "weight_bytes": model["weight_bytes"],
-        "fastest_inference_p50_ms": round(fastest, 3) if fastest else None,
+        "fastest_inference_p50_ms": round(fastest, 4) if fastest else None,
         "achieved_gflops": round(model["flops_per_face"] / fastest / 1e6, 2) if fastest else None,
         "frame_interval_ms": {f"{pace:g}": round(1000 / pace, 2) for pace in paces},
     }
+    if ceilings is not None:
+        found |= {"gpu_ceilings": ceilings, "gpu_floor_ms": round(gpu_floor_ms(model, ceilings), 5)}
+    return found
 
 
 def created_now() -> str:
@@ -75,6 +83,16 @@ def _row(cells: list[object]) -> str:
 
 def _stats(entry: dict) -> list[object]:
     return [entry["calls"], *(f"{entry[k]:.2f}" for k in ("min_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms"))]
+
+
+def _gpu_floor_lines(found: dict) -> list[str]:
+    if "gpu_ceilings" not in found:
+        return []
+    ceilings = found["gpu_ceilings"]
+    return [f"- This GPU, measured in the same run: {ceilings['fp16_tflops']} TFLOP/s (fp16 matrix product), "
+            f"{ceilings['copy_gbps']} GB/s (device copy, read + write). At those rates one face needs "
+            f"at least {found['gpu_floor_ms'] * 1000:.1f} µs (launch latency not counted) against "
+            f"{found['fastest_inference_p50_ms'] * 1000:.1f} µs measured."]  # fmt: skip
 
 
 def markdown(report: dict) -> str:
@@ -112,6 +130,7 @@ def markdown(report: dict) -> str:
               f"- {found['flops_per_face'] / 1e9:.3f} GFLOP per face; the fastest batch-1 inference "
               f"({found['fastest_inference_p50_ms']} ms p50) runs at {found['achieved_gflops']} GFLOP/s.",
               f"- {found['weight_bytes'] / 1e6:.1f} MB of weights read per call.",
+              *_gpu_floor_lines(found),
               f"- Camera frame interval: {intervals}; compare with the paced p50 above.",
               "", "![latency](inference-latency.png)", "![stages](stages.png)", "![timeline](timeline.png)",
               ""]  # fmt: skip

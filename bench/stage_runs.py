@@ -1,12 +1,14 @@
 """Stage benchmark: each stage of the live pipeline alone, on real frames of the sample clip."""
 
 from collections.abc import Callable
+from contextlib import ExitStack
+from typing import Any
 
 import cv2
 
 from bench.inputs import Inputs
 from bench.timing import Budget, measure
-from stream.backends import SwapBackend
+from stream.backends import SwapBackend, device_swap
 from stream.blend import BlendOptions, paste_face, warm_up
 from stream.label import draw_label
 from stream.landmarks import FaceLandmarker
@@ -39,6 +41,25 @@ def stage_calls(
 
 def run_stages(inputs: Inputs, backend: SwapBackend, budget: Budget) -> list[dict[str, object]]:
     warm_up()
-    with FaceLandmarker(mode="video") as landmarker:
+    with FaceLandmarker(mode="video") as landmarker, ExitStack() as owned:
         calls = stage_calls(inputs, backend, landmarker)
+        swap = device_swap(backend, "auto")
+        if swap is not None:
+            calls["crop + swap + paste-back (cuda)"] = cuda_call(inputs, swap, backend.info.resolution, owned)
         return [{"stage": name, **measure(name, call, budget).fields()} for name, call in calls.items()]
+
+
+def cuda_call(
+    inputs: Inputs, swap: Callable[[Any], tuple[Any, Any]], size: int, owned: ExitStack
+) -> Callable[[int], object]:
+    """One face's crop, swap and paste-back on the GPU, upload and download included (the pipeline's
+    CUDA stage without the label), on copies of the real frames."""
+    import torch
+
+    from stream.gpu.swapper import CudaSwapper
+
+    swapper = CudaSwapper(swap, size, BlendOptions(), torch.device("cuda"))
+    owned.callback(swapper.close)
+    swapper.warm_up(1)
+    canvases = [frame.copy() for frame in inputs.frames]
+    return lambda i: swapper(canvases[i % len(canvases)], [inputs.faces[i % len(inputs.faces)].matrix])

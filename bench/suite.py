@@ -5,15 +5,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.end_to_end import pipelined, ratios, sequential_run
-from bench.floor import onnx_cost
-from bench.gpu_timing import torch_cuda_split
+from bench.floor import checkpoint_cost, onnx_cost
+from bench.gpu_timing import gpu_ceilings, torch_cuda_split
 from bench.inference_runs import run_inference, runners, skipped
 from bench.inputs import load_inputs
 from bench.machine import machine
 from bench.report import SCHEMA, created_now, floor
 from bench.stage_runs import run_stages
 from bench.timing import QUICK, Budget
-from stream.backends import choose_backend, open_backend
+from stream.backends import choose_backend, device_swap, open_backend
 from stream.capture import VideoFileSource
 
 PACES = (30.0, 60.0)
@@ -42,11 +42,12 @@ class BenchOptions:
 
 
 def model_description(options: BenchOptions, resolution: int, precision: str) -> dict[str, object]:
-    cost = (
-        onnx_cost(options.model)
-        if options.model.suffix == ".onnx"
-        else {"flops_per_face": 0, "weight_bytes": 0}
-    )
+    if options.model.suffix == ".onnx":
+        cost = onnx_cost(options.model)
+    elif options.checkpoint is not None:
+        cost = checkpoint_cost(options.checkpoint, 2 if precision == "fp16" else 4)
+    else:
+        cost = {"flops_per_face": 0, "weight_bytes": 0}
     return {"path": str(options.model), "checkpoint": str(options.checkpoint) if options.checkpoint else None,
             "resolution": resolution, "precision": precision, **cost}  # fmt: skip
 
@@ -59,7 +60,7 @@ def run_bench(options: BenchOptions, step: Callable[[str], None]) -> dict[str, o
         inputs = load_inputs(options.source, backend.info.align_spec, 8 if options.quick else 48)
         step("stages, each alone")
         stages = run_stages(inputs, backend, options.budget)
-        info = backend.info
+        info, on_gpu = backend.info, device_swap(backend, "auto") is not None
     finally:
         backend.close()
     step("inference, every backend")
@@ -74,6 +75,9 @@ def run_bench(options: BenchOptions, step: Callable[[str], None]) -> dict[str, o
         label = f"paced at {pace:g} fps" if pace else "as fast as possible"
         step(f"end to end, pipelined, {label}")
         end_to_end.append(pipelined(options.source, options.model, options.frames, pace))
+        if on_gpu:
+            step(f"end to end, pipelined with paste-back on the CPU, {label}")
+            end_to_end.append(pipelined(options.source, options.model, options.frames, pace, "cpu"))
         step(f"end to end, sequential baseline, {label}")
         end_to_end.append(sequential_run(options.source, options.model, options.frames, pace))
     with VideoFileSource(options.source) as video:
@@ -97,5 +101,5 @@ def run_bench(options: BenchOptions, step: Callable[[str], None]) -> dict[str, o
         "stages": stages,
         "end_to_end": end_to_end,
         "ratios": ratios(end_to_end),
-        "floor": floor(model, inference, list(PACES)),
+        "floor": floor(model, inference, list(PACES), gpu_ceilings()),
     }
