@@ -28,12 +28,11 @@ def untrained_checkpoint(preset: str, like: Path) -> Path:
     path = cache_dir() / "bench" / f"untrained-{preset}.pt"
     if not path.is_file():
         config = preset_config(preset)
-        torch.manual_seed(0)
         state = {key: value for key, value in load_checkpoint(like).items() if key != "format_version"}
-        model = SwapAutoencoder(config)
-        save_checkpoint(
-            path, {**state, "model_config": config.to_dict(), "model": model.state_dict(), "step": 0}
-        )
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            weights = SwapAutoencoder(config).state_dict()
+        save_checkpoint(path, {**state, "model_config": config.to_dict(), "model": weights, "step": 0})
     return path
 
 

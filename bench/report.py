@@ -10,7 +10,8 @@ report.json, schema "swapcam.bench/1":
   max_ms, samples_ms (the timed calls in order, thinned evenly to at most 2000); ``inference_notes``:
   backends that could not be measured and why.
 - ``stages``: one entry per stage measured alone: stage, and the same statistics.
-- ``end_to_end``: one entry per run: mode ("pipelined" | "sequential"), pace_fps (None: as fast as
+- ``end_to_end``: one entry per run: mode ("pipelined" | "sequential", and on a GPU also "pipelined,
+  paste-back on cpu"), pace_fps (None: as fast as
   possible), fps, frames_read, frames_delivered, frames_dropped, frames_with_faces, latency_ms {p50, p95,
   p99, max, mean} (capture → sink), stages_ms {stage: {work: {...}, wait: {...}}}, timeline [[frame index,
   seconds since the first delivery, latency ms], ...].
@@ -86,7 +87,7 @@ def _stats(entry: dict) -> list[object]:
 
 
 def _gpu_floor_lines(found: dict) -> list[str]:
-    if "gpu_ceilings" not in found:
+    if "gpu_ceilings" not in found or found["fastest_inference_p50_ms"] is None:
         return []
     ceilings = found["gpu_ceilings"]
     return [f"- This GPU, measured in the same run: {ceilings['fp16_tflops']} TFLOP/s (fp16 matrix product), "

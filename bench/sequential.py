@@ -22,6 +22,7 @@ from stream.backends import SwapBackend, choose_backend, open_backend
 from stream.capture import VideoFileSource
 from stream.label import draw_label
 from stream.landmarks import FaceLandmarker
+from stream.live import warm_backend
 from stream.metrics import FrameRecord, summarise, timeline
 from stream.packet import Face, Span
 from stream.stages import face_of
@@ -51,6 +52,7 @@ class SequentialSwap:
 
     def __init__(self, model: Path) -> None:
         self.backend = open_sequential_backend(model)
+        warm_backend(self.backend, 1)  # one face per frame: its FaceLandmarker looks for one
         self.landmarker = FaceLandmarker(mode="video")
 
     def process(self, frame: BGRFrame) -> tuple[BGRFrame, int, dict[str, Span]]:

@@ -52,6 +52,11 @@ def model_description(options: BenchOptions, resolution: int, precision: str) ->
             "resolution": resolution, "precision": precision, **cost}  # fmt: skip
 
 
+def _on_cuda(inference: list[dict]) -> bool:
+    """Whether some inference was measured on a CUDA GPU (then the GPU's ceilings belong in the floor)."""
+    return any("cuda" in str(entry["backend"]).lower() for entry in inference)
+
+
 def run_bench(options: BenchOptions, step: Callable[[str], None]) -> dict[str, object]:
     """The whole report; ``step`` is told what runs next (progress)."""
     backend = open_backend(options.model, choose_backend(options.model), lambda message: None)
@@ -101,5 +106,5 @@ def run_bench(options: BenchOptions, step: Callable[[str], None]) -> dict[str, o
         "stages": stages,
         "end_to_end": end_to_end,
         "ratios": ratios(end_to_end),
-        "floor": floor(model, inference, list(PACES), gpu_ceilings()),
+        "floor": floor(model, inference, list(PACES), gpu_ceilings() if _on_cuda(inference) else None),
     }

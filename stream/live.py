@@ -17,7 +17,9 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
+
+import numpy as np
 
 from stream.backends import BLEND_DEVICES, SwapBackend, choose_backend, device_swap, open_backend
 from stream.blend import BlendOptions, warm_up
@@ -37,7 +39,13 @@ from stream.stages import (
 )
 from stream.types import Affine, BGRFrame
 
-GpuSwapper = Callable[[BGRFrame, Sequence[Affine]], None]  # stream.gpu.swapper.CudaSwapper
+
+class GpuSwapper(Protocol):
+    """What the pipeline needs of ``stream.gpu.swapper.CudaSwapper`` (imported only when used: torch)."""
+
+    def __call__(self, frame: BGRFrame, matrices: Sequence[Affine]) -> None: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -139,6 +147,7 @@ def run_live(
         else:
             say("loading the blend kernels (compiled once, then cached)")
             warm_up()
+            warm_backend(backend, options.max_faces)
         clock = capture_clock if source.live else video_clock(source.fps)
         spec = backend.info.align_spec
         landmarks = LandmarkStage(spec, options.max_faces, options.smoothing, clock, crop=gpu is None)
@@ -158,6 +167,14 @@ def run_live(
         figures = summarise(records, pipeline.frames_read, pipeline.dropped)
         described = backend.describe() + (" + crop/paste-back on cuda" if gpu is not None else "")
     return LiveResult(described, figures, timeline(records), interrupted)
+
+
+def warm_backend(backend: SwapBackend, max_faces: int) -> None:
+    """One swap per batch size before the first frame: first calls allocate, pick kernels or capture a CUDA
+    graph (seconds on a GPU), which would otherwise stall the stream."""
+    size = backend.info.resolution
+    for batch in range(1, max_faces + 1):
+        backend.swap(np.zeros((batch, size, size, 3), np.uint8))
 
 
 def _open_gpu_swapper(

@@ -1,12 +1,12 @@
 """torch backend: runs a training checkpoint (or a run folder's latest) without exporting it.
 
 The one module of ``stream`` that uses ``trained``: a checkpoint is weights for trained's model classes.
-On CUDA the model runs in fp16 with channels_last and ``cudnn.benchmark``, and each batch size is captured
-once as a CUDA graph (warm-up on a side stream, static input/output tensors) and replayed, which removes
-per-layer launch overhead; ``swap_cuda`` takes faces already on the GPU, and ``forward_cuda`` is the
-module alone for the CUDA swapper (``stream.gpu``), which captures it with the crop's blend work in its own
-graph. On the CPU it runs fp32. CI has no GPU: the CPU path
-is tested there, the CUDA path by the tests that run when a CUDA device is present.
+On CUDA the model runs in fp16 with channels_last, and each batch size is captured once as a CUDA graph
+(warm-up on a side stream with ``cudnn.benchmark`` choosing the kernels, static input/output tensors) and
+replayed, which removes per-layer launch overhead. ``swap_cuda`` takes faces already on the GPU;
+``forward_cuda`` is the module alone, for the CUDA swapper (``stream.gpu``), which captures it together
+with the blend's per-face work in its own graph. On the CPU it runs fp32. CI has no GPU: the CPU path is
+tested there, the CUDA path by the tests that run when a CUDA device is present.
 """
 
 from pathlib import Path
@@ -48,9 +48,9 @@ class TorchBackend:
         self.info: ModelInfo = model_info(
             state, DIRECTION, "fp16" if self._dtype == torch.float16 else "fp32"
         )
-        module = SwapDirection(autoencoder, DECODER[DIRECTION]).eval().to(self._device, self._dtype)
+        module = SwapDirection(autoencoder, DECODER[DIRECTION]).eval().requires_grad_(False)
+        module = module.to(self._device, self._dtype)
         if self.on_cuda:
-            torch.backends.cudnn.benchmark = True
             module = module.to(memory_format=torch.channels_last)
         self._module = module
         self._graphs: dict[int, tuple[Any, Any, tuple[Any, Any]]] = {}

@@ -1,10 +1,10 @@
 """Crop, swap and paste back every face of a frame on one CUDA device, with one upload and one download.
 
 Per frame only the region the faces can touch travels: the union of the faces' ROIs
-(``stream.blend.face_roi``) goes to the GPU through a pinned buffer, the crops are cut from it there, the
-model runs, the masks are eroded and feathered, the colours transferred, the faces composited into the
-region on the GPU, and the finished region comes back into the frame. Crops near the frame's edge repeat its
-edge pixels exactly as on the CPU, because the ROI is clipped to the frame.
+(``stream.blend.face_roi``) goes to the GPU with the faces' matrices in one copy from a pinned buffer, the
+crops are cut from it there, the model runs, the masks are eroded and feathered, the colours transferred,
+the faces composited into the region on the GPU, and the finished region comes back into the frame. Crops
+near the frame's edge repeat its edge pixels exactly as on the CPU, because the ROI is clipped to the frame.
 
 Model, mask and colour work have fixed shapes for a given number of faces, so they are captured once per
 face count as one CUDA graph and replayed: a few hundred small kernels cost one launch. Crop and composite
@@ -21,6 +21,7 @@ from stream.blend import BlendOptions, Roi, face_roi
 from stream.gpu.colour import transfer_colour
 from stream.gpu.graphs import capture
 from stream.gpu.paste import both_ways, composite, crop_faces, gaussian_taps, prepare_alpha, shifted
+from stream.lifecycle import OwnedResource
 from stream.types import Affine, BGRFrame
 
 # (N, 3, R, R) RGB in [0, 1] on the device → swapped (N, 3, R, R) RGB and mask (N, 1, R, R), any float type
@@ -63,37 +64,39 @@ def swap_region(region: torch.Tensor, both: torch.Tensor, work: FaceWork, size: 
         composite(region, face, weights, matrix)
 
 
-class CudaSwapper:
+class CudaSwapper(OwnedResource):
     """Owns a CUDA stream, the pinned staging buffer of the frames it swaps, and one CUDA graph of the
     model and blend work per face count. ``swap`` must be capturable: no host copies, no reads back."""
 
     def __init__(self, swap: DeviceSwap, size: int, options: BlendOptions, device: torch.device) -> None:
         self._size, self._device = size, device
-        self._stream: torch.cuda.Stream | None = torch.cuda.Stream(device)
+        self._stream = torch.cuda.Stream(device)
         self._pinned = torch.empty(0, dtype=torch.uint8).pin_memory()
         taps = gaussian_taps(options.radii_px(size)[1]).to(device)
         self._work = partial(swap_faces, swap=swap, options=options, taps=taps)
-        self._graphs: dict[
-            int, tuple[torch.cuda.CUDAGraph, torch.Tensor, tuple[torch.Tensor, torch.Tensor]]
-        ] = {}
+        self._graphs: dict[int, Captured] = {}
+        self._closed = False
 
     def __call__(self, frame: BGRFrame, matrices: Sequence[Affine]) -> None:
         """Swap every face of ``frame`` in place."""
-        if self._stream is None:
-            raise RuntimeError("CudaSwapper used after close()")
+        self._check_open()
         x0, y0, x1, y1 = union_roi(matrices, self._size, frame.shape)
         if x1 - x0 < 2 or y1 - y0 < 2:
             return
-        staging = self._staging((y1 - y0, x1 - x0, 3))
-        host = staging.numpy()
-        np.copyto(host, frame[y0:y1, x0:x1])
-        both = torch.from_numpy(both_ways([shifted(matrix, x0, y0) for matrix in matrices])).pin_memory()
+        both = both_ways([shifted(matrix, x0, y0) for matrix in matrices])
+        shape = (y1 - y0, x1 - x0, 3)
+        staging = self._staging(both.nbytes + shape[0] * shape[1] * shape[2])  # one upload: matrices, region
+        staging[: both.nbytes].numpy().view(np.float64)[:] = both.ravel()
+        host = staging[both.nbytes :].view(shape)
+        np.copyto(host.numpy(), frame[y0:y1, x0:x1])
         with torch.cuda.stream(self._stream), torch.inference_mode():
-            region = staging.to(self._device, non_blocking=True)
-            swap_region(region, both.to(self._device, non_blocking=True), self._replay, self._size)
-            staging.copy_(region, non_blocking=True)
+            uploaded = staging.to(self._device, non_blocking=True)
+            matrices_there = uploaded[: both.nbytes].view(torch.float64).view(both.shape)
+            region = uploaded[both.nbytes :].view(shape)
+            swap_region(region, matrices_there, self._replay, self._size)
+            host.copy_(region, non_blocking=True)
         self._stream.synchronize()
-        frame[y0:y1, x0:x1] = host
+        frame[y0:y1, x0:x1] = host.numpy()
 
     def _replay(self, crops: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``swap_faces`` through the graph for this face count (captured on first use)."""
@@ -114,15 +117,13 @@ class CudaSwapper:
             matrices = [np.array([[1.0, 0.0, -2.0 * size * k], [0.0, 1.0, 0.0]]) for k in range(faces)]
             self(frame, matrices)
 
-    def _staging(self, shape: tuple[int, int, int]) -> torch.Tensor:
-        count = shape[0] * shape[1] * shape[2]
+    def _staging(self, count: int) -> torch.Tensor:
+        """The first ``count`` bytes of the pinned buffer, grown when needed."""
         if self._pinned.numel() < count:
             self._pinned = torch.empty(count, dtype=torch.uint8).pin_memory()
-        return self._pinned[:count].view(shape)
+        return self._pinned[:count]
 
-    def close(self) -> None:
-        if self._stream is not None:
-            self._stream.synchronize()
-        self._stream = None
+    def _release(self) -> None:
+        self._stream.synchronize()
         self._graphs.clear()
         self._pinned = torch.empty(0, dtype=torch.uint8)

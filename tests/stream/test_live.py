@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
+from stream import align
 from stream.cli import main
 from stream.faceset import read_faceset
 from stream.live import LiveOptions, run_live
@@ -141,6 +142,7 @@ def test_a_camera_faster_than_the_pipeline_drops_stale_frames_instead_of_queuein
         (["--source", "{woman}", "--max-faces", "0"], "max faces must be 1..8"),
         (["--source", "{woman}", "--output", "{tmp}/out.avi"], "--output expects a .mp4 or .mkv file"),
         (["--source", "{woman}", "--report", "{tmp}"], "--report expects a file path"),
+        (["--source", "{woman}", "--blend-device", "cuda"], "--blend-device cuda needs a model running on"),
     ],
 )
 def test_bad_input_is_one_line_and_a_non_zero_exit(
@@ -173,3 +175,69 @@ def test_ctrl_c_stops_every_thread_within_two_seconds_and_still_writes_the_repor
     assert set(threading.enumerate()) <= before
     figures = json.loads(report.read_text())
     assert 0 < figures["frames_delivered"] < 472  # the interrupt came while frames were flowing
+
+
+class FakeGpuSwapper:
+    """Stands in for stream.gpu.swapper.CudaSwapper: records the matrices and marks the frame."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[np.ndarray]] = []
+        self.closed = False
+
+    def __call__(self, frame: np.ndarray, matrices) -> None:
+        self.calls.append(list(matrices))
+        frame[:4, -4:] = 255
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_the_gpu_wiring_skips_the_cpu_crop_and_hands_each_frames_faces_to_the_gpu_stage(
+    woman_frames, demo_model
+):
+    from stream.backends import choose_backend, open_backend
+    from stream.live import build_pipeline
+    from stream.metrics import RunLog
+    from stream.smoothing import OneEuroParams
+    from stream.stages import LandmarkStage, video_clock
+
+    backend = open_backend(demo_model, choose_backend(demo_model), quiet)
+    landmarks = LandmarkStage(backend.info.align_spec, 1, OneEuroParams(), video_clock(30.0), crop=False)
+    blank = np.full_like(woman_frames[0], 90)
+    frames = [woman_frames[0], blank, woman_frames[1]]
+    sink, gpu, log = KeepingSink(), FakeGpuSwapper(), RunLog()
+    options = LiveOptions(model=demo_model, label=False)
+    try:
+        pipeline = build_pipeline(ListSource([f.copy() for f in frames]), landmarks, backend, [sink],
+                                  options=options, log=log, on_delivered=lambda: None, gpu=gpu)  # fmt: skip
+        with pipeline:
+            pipeline.wait()
+    finally:
+        landmarks.close()
+        backend.close()
+    assert [len(matrices) for matrices in gpu.calls] == [1, 1]  # the blank frame has no face: not called
+    assert all(matrix.shape == (2, 3) for matrices in gpu.calls for matrix in matrices)
+    assert [bool((frame[:4, -4:] == 255).all()) for frame in sink.frames] == [True, False, True]
+    assert np.array_equal(sink.frames[1], blank)
+    assert {stage for record in log.records() for stage in record.spans} >= {"landmarks", "cuda"}
+    assert not {"swap", "blend"} & {stage for record in log.records() for stage in record.spans}
+
+
+def test_faces_without_crops_are_refused_by_the_cpu_swap_stage_and_bad_blend_devices_by_the_options(
+    woman_frames, demo_model
+):
+    from stream.packet import FramePacket
+    from stream.smoothing import OneEuroParams
+    from stream.stages import LandmarkStage, swap_stage, video_clock
+
+    spec = align.AlignSpec("whole_face", 96)
+    landmarks = LandmarkStage(spec, 1, OneEuroParams(), video_clock(30.0), crop=False)
+    try:
+        packet = landmarks(FramePacket(index=0, capture_ns=0, frame=woman_frames[0]))
+    finally:
+        landmarks.close()
+    assert len(packet.faces) == 1 and packet.faces[0].crop is None and packet.faces[0].matrix.shape == (2, 3)
+    with pytest.raises(ValueError, match="the swap stage needs the faces' crops"):
+        swap_stage(None)(packet)  # refused before the backend is asked
+    with pytest.raises(ValueError, match="blend device must be one of auto, cpu, cuda, got 'gpu'"):
+        LiveOptions(model=demo_model, blend_device="gpu")
