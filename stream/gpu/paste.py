@@ -79,7 +79,8 @@ def composite(region: torch.Tensor, face: torch.Tensor, alpha: torch.Tensor, mat
     colour = F.grid_sample(face[None], grid, padding_mode="border", align_corners=True)[0]
     weight = weight.clamp(0.0, 1.0).unsqueeze(-1)
     blended = weight * 255.0 * colour.clamp(0.0, 1.0).permute(1, 2, 0) + (1.0 - weight) * region
-    region.copy_((blended + 0.5).clamp(max=255.0).to(torch.uint8))
+    painted = (blended + 0.5).clamp(max=255.0).to(torch.uint8)
+    region.copy_(torch.where(weight > 0.0, painted, region))  # zero alpha writes nothing, even beside a NaN
 
 
 def shifted(matrix: Affine, x0: int, y0: int) -> Affine:

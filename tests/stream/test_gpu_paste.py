@@ -116,3 +116,15 @@ def test_union_roi_is_empty_when_no_face_reaches_the_frame():
     inside = similarity(0, 1.0, (100, 100), 96)
     box = swapper.union_roi([away, inside], 96, (360, 640, 3))
     assert box == blend.face_roi(inside, 96, (360, 640, 3))
+
+
+def test_composite_leaves_zero_alpha_pixels_alone_even_when_the_face_is_nan_there():
+    region = torch.from_numpy(textured_frame(4, height=64, width=64))
+    before = region.clone()
+    face = torch.full((3, 32, 32), float("nan"))
+    alpha = torch.zeros(32, 32)
+    alpha[8:24, 8:24] = 1.0
+    paste.composite(region, face, alpha, torch.tensor([[1.0, 0.0, -16.0], [0.0, 1.0, -16.0]]))
+    untouched = torch.ones(64, 64, dtype=torch.bool)
+    untouched[23:41, 23:41] = False  # where the alpha square (and its bilinear edge) lands
+    assert torch.equal(region[untouched], before[untouched])
