@@ -4,9 +4,14 @@ A and B are folders written by `swapcam extract` with the same --face-type and -
 folder gets checkpoints/, log.csv (losses per step), previews/ and preview.png (columns A, A→A, A→B, B,
 B→B, B→A). Ctrl-C saves a checkpoint and stops; --resume continues exactly where the run stopped.
 
+--nproc N trains data-parallel in N processes on this machine (torchrun; one per GPU, or CPU shares with
+gloo): the global batch is --batch x N per identity and --lr is used as given. Several machines: start
+`torchrun --nnodes ... --nproc-per-node ... -m trained ARGS` on each (see the README).
+
 examples:
   swapcam train --a faces/me --b faces/them --out runs/me2them --preset lite --minutes 30
   swapcam train --a faces/me --b faces/them --out runs/me2them --resume --steps 20000
+  swapcam train --a faces/me --b faces/them --out runs/me2them --preset df256 --nproc 4
 """
 
 import argparse
@@ -42,13 +47,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--save-every", type=int, default=250)
     parser.add_argument("--keep", type=int, default=3, help="checkpoints kept (default 3)")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--nproc",
+        type=int,
+        default=1,
+        help="processes on this machine, data-parallel via torchrun (default 1)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from stream.errors import SwapcamError
     from trained.augment import AugmentConfig
+    from trained.distributed import current_world
     from trained.session import TrainOptions
     from trained.train import train
+
+    if args.nproc < 1:
+        raise SwapcamError(f"--nproc must be at least 1, got {args.nproc}")
+    if args.nproc > 1:
+        if current_world().size > 1:
+            raise SwapcamError("--nproc launches torchrun; under torchrun already, leave it out")
+        return _launch(args)
 
     try:
         options = TrainOptions(
@@ -71,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
     result = train(
         args.a, args.b, args.out, options, resume=args.resume, progress=False if args.no_progress else None
     )
+    if not current_world().leader:  # rank 0 reports for the job
+        return 130 if result.interrupted else 0
     state = "interrupted at" if result.interrupted else "reached"
     print(f"{state} step {result.step} in {result.seconds:.0f} s ({result.samples_per_second:.1f} samples/s)")
     if result.losses:
@@ -80,3 +101,43 @@ def run(args: argparse.Namespace) -> int:
     print(f"checkpoint: {result.checkpoint}")
     print(f"preview: {args.out / 'preview.png'}")
     return 130 if result.interrupted else 0
+
+
+def _forwarded(args: argparse.Namespace) -> list[str]:
+    """The command line again, without --nproc, for every process torchrun starts."""
+    values = {"--a": args.a, "--b": args.b, "--out": args.out, "--preset": args.preset,
+              "--resolution": args.resolution, "--batch": args.batch, "--steps": args.steps,
+              "--minutes": args.minutes, "--device": args.device, "--lr": args.lr, "--seed": args.seed,
+              "--holdout": args.holdout, "--preview-every": args.preview_every,
+              "--save-every": args.save_every, "--keep": args.keep}  # fmt: skip
+    flags = {"--resume": args.resume, "--flip": args.flip, "--no-colour-transfer": args.no_colour_transfer,
+             "--no-progress": args.no_progress}  # fmt: skip
+    forwarded = [
+        item for option, value in values.items() if value is not None for item in (option, str(value))
+    ]
+    return forwarded + [flag for flag, on in flags.items() if on]
+
+
+def _launch(args: argparse.Namespace) -> int:
+    """Run this training in ``--nproc`` processes under torchrun; its exit code is ours."""
+    import subprocess
+    import sys
+
+    from stream.errors import SwapcamError
+
+    launcher = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc-per-node={args.nproc}",
+    ]
+    command = [*launcher, "-m", "trained", *_forwarded(args)]
+    print(f"swapcam train: {args.nproc} processes via torchrun", file=sys.stderr, flush=True)
+    code = subprocess.run(command, check=False).returncode
+    if code not in (0, 130):
+        raise SwapcamError(
+            f"distributed training failed: torchrun exited with code {code} (a process stopped; "
+            "its error is printed above). The last checkpoint in --out is intact: --resume continues"
+        )
+    return code

@@ -178,6 +178,18 @@ def _initialise(module: nn.Module) -> None:
             nn.init.zeros_(module.bias)
 
 
+class BothIdentities(nn.Module):
+    """A training step's forward pass: A's faces through decoder a and B's through decoder b, in one call,
+    because DistributedDataParallel expects one forward per backward."""
+
+    def __init__(self, model: SwapAutoencoder) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, faces_a: torch.Tensor, faces_b: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return (*self.model(faces_a, "a"), *self.model(faces_b, "b"))
+
+
 class SwapDirection(nn.Module):
     """One direction of a trained model as a single graph: the module that export and inference run."""
 

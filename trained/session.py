@@ -15,8 +15,9 @@ from stream.lifecycle import OwnedResource
 from trained import checkpoint as ckpt
 from trained.augment import AugmentConfig, Batch, sample_batch
 from trained.data import FaceData, check_compatible, load_faces, split_holdout
+from trained.distributed import ALONE, World, epoch_shard, join, leave, shard_of, steps_per_epoch
 from trained.losses import LossWeights, reconstruction_loss
-from trained.model import ModelConfig, SwapAutoencoder, preset_config
+from trained.model import BothIdentities, ModelConfig, SwapAutoencoder, preset_config
 
 # Options that change what a step does: a resumed run must use the values it was trained with.
 RESUME_OPTIONS = ("batch", "learning_rate", "seed", "holdout", "flip", "colour_transfer")
@@ -82,6 +83,9 @@ class Session(OwnedResource):
     amp_dtype: torch.dtype | None
     scaler: torch.amp.GradScaler  # active only for float16 autocast; a no-op otherwise
     pool: Executor | None  # augments the samples of a batch in parallel; None: one by one on this thread
+    trainer: torch.nn.Module  # BothIdentities(model), inside DistributedDataParallel across processes
+    world: World = ALONE
+    shards: dict[tuple[str, int], FaceData] = field(default_factory=dict)  # (identity, epoch) → this rank's
 
     def __post_init__(self) -> None:
         self._closed = False
@@ -89,6 +93,7 @@ class Session(OwnedResource):
     def _release(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
+        leave(self.world)
 
 
 def augment_pool(device: torch.device) -> Executor | None:
@@ -160,8 +165,10 @@ def _check_resume(saved: dict[str, Any], options: TrainOptions, data: FaceData) 
 
 
 def open_session(
-    a_dir: Path, b_dir: Path, run: Path, options: TrainOptions, resume: bool
+    a_dir: Path, b_dir: Path, run: Path, options: TrainOptions, resume: bool, *, world: World = ALONE
 ) -> tuple[Session, str]:
+    """A new or resumed session. With several processes (``world``) every rank opens one: the same
+    weights, its own augmentation draws, and the process group joined (left again on close)."""
     checkpoints = run / "checkpoints"
     try:
         checkpoints.mkdir(parents=True, exist_ok=True)
@@ -183,6 +190,9 @@ def open_session(
         _check_resume(saved, options, data["a"])
     split = {key: split_holdout(value, options.holdout) for key, value in data.items()}
     device = resolve_device(options.device)
+    if device.type == "cuda" and world.size > 1:
+        device = torch.device("cuda", world.local_rank)
+        torch.cuda.set_device(device)
     torch.manual_seed(options.seed)
     model = SwapAutoencoder(config).to(device)
     if device.type == "cuda":
@@ -197,9 +207,12 @@ def open_session(
         optimizer.load_state_dict(saved["optimizer"])
         if saved.get("scaler"):  # empty when the run so far had no float16 autocast
             scaler.load_state_dict(saved["scaler"])
-        rng.bit_generator.state = saved["rng"]["numpy"]
-        torch.set_rng_state(saved["rng"]["torch"])
         step = int(saved["step"])
+        if world.size == 1:  # one process resumes exactly; ranks draw anew from (seed, step, rank)
+            rng.bit_generator.state = saved["rng"]["numpy"]
+            torch.set_rng_state(saved["rng"]["torch"])
+    if world.size > 1:
+        rng = np.random.default_rng([options.seed, step, world.rank])
     labels = saved["labels"] if saved else {key: value.label for key, value in data.items()}
     session = Session(
         model=model,
@@ -213,8 +226,36 @@ def open_session(
         amp_dtype=amp_dtype,
         scaler=scaler,
         pool=augment_pool(device),
+        trainer=_trainer(model, world, device),
+        world=world,
     )
     return session, preset
+
+
+def _trainer(model: SwapAutoencoder, world: World, device: torch.device) -> torch.nn.Module:
+    """The module a step calls: both identities in one forward, data-parallel across processes."""
+    both = BothIdentities(model)
+    if world.size == 1:
+        return both
+    join(world, device)
+    from torch.nn.parallel import DistributedDataParallel
+
+    devices = [device.index] if device.type == "cuda" else None
+    return DistributedDataParallel(both, device_ids=devices, gradient_as_bucket_view=True)
+
+
+def training_faces(session: Session, key: str, options: TrainOptions) -> FaceData:
+    """The faces this process draws from: all of them alone, its shard of the current epoch in a group."""
+    data = session.data[key]
+    if session.world.size == 1:
+        return data
+    epoch = session.step // steps_per_epoch(len(data), options.batch, session.world)
+    if (key, epoch) not in session.shards:
+        for old in [shard for shard in session.shards if shard[0] == key]:
+            del session.shards[old]
+        indices = epoch_shard(len(data), session.world, options.seed, epoch)
+        session.shards[(key, epoch)] = shard_of(data, indices)
+    return session.shards[(key, epoch)]
 
 
 def _to_device(batch: Batch, device: torch.device) -> dict[str, torch.Tensor]:
@@ -232,12 +273,12 @@ def _to_device(batch: Batch, device: torch.device) -> dict[str, torch.Tensor]:
 
 
 def train_step(session: Session, options: TrainOptions) -> dict[str, float]:
-    """One optimizer step on a fresh batch of each identity; returns the logged losses."""
+    """One optimizer step on a fresh batch of each identity; returns the logged losses (this process's)."""
     session._check_open()
     batches = {
         key: sample_batch(
             session.rng,
-            session.data[key],
+            training_faces(session, key, options),
             options.batch,
             options.augment,
             session.data[other],
@@ -246,15 +287,16 @@ def train_step(session: Session, options: TrainOptions) -> dict[str, float]:
         for key, other in (("a", "b"), ("b", "a"))
     }
     session.optimizer.zero_grad(set_to_none=True)
-    total = torch.zeros((), device=session.device)
-    row: dict[str, float] = {}
+    tensors = {key: _to_device(batch, session.device) for key, batch in batches.items()}
     autocast = (
         torch.autocast("cuda", dtype=session.amp_dtype) if session.amp_dtype else contextlib.nullcontext()
     )
-    for key, batch in batches.items():
-        t = _to_device(batch, session.device)
-        with autocast:
-            face, mask = session.model(t["inputs"], key)
+    with autocast:
+        face_a, mask_a, face_b, mask_b = session.trainer(tensors["a"]["inputs"], tensors["b"]["inputs"])
+    total = torch.zeros((), device=session.device)
+    row: dict[str, float] = {}
+    for key, face, mask in (("a", face_a, mask_a), ("b", face_b, mask_b)):
+        t = tensors[key]
         loss, parts = reconstruction_loss(
             face.float(), mask.float(), t["targets"], t["masks"], t["regions"], weights=options.weights
         )

@@ -3,6 +3,9 @@
 A run folder holds ``checkpoints/step-NNNNNNN.pt`` (the last ``keep``), ``log.csv`` (one row per step),
 ``previews/step-NNNNNNN.png`` and ``preview.png`` (the latest). Ctrl-C finishes the step under way, saves a
 checkpoint and returns, so that ``--resume`` repeats exactly what an uninterrupted run would have done.
+
+Started by torchrun (``trained.distributed``), every process runs this loop on its shard of the faces; the
+ranks agree each step on whether to go on, and only rank 0 writes the checkpoints, the log and the previews.
 """
 
 import contextlib
@@ -22,6 +25,7 @@ from tqdm import tqdm
 from stream.errors import SwapcamError
 from stream.files import atomic_output
 from trained import checkpoint as ckpt
+from trained.distributed import World, all_agree, current_world
 from trained.preview import preview_grid, reconstruction_ssim, write_preview
 from trained.session import Session, TrainOptions, open_session, train_step
 
@@ -85,9 +89,44 @@ def train(
     progress: bool | None = None,
 ) -> TrainResult:
     """Train (or continue) a run; see the module docstring for what the run folder holds."""
-    session, preset = open_session(a_dir, b_dir, run, options, resume)
+    world = current_world()
+    session, preset = open_session(a_dir, b_dir, run, options, resume, world=world)
     with session:
+        if not world.leader:
+            return _follow(session, options)
         return _train_session(session, preset, run, options, resume=resume, progress=progress)
+
+
+def _follow(session: Session, options: TrainOptions) -> TrainResult:
+    """A rank other than 0: train in step with the others, write nothing."""
+    start_step, started = session.step, time.monotonic()
+    deadline = started + options.minutes * 60 if options.minutes else None
+    row: dict[str, float] = {}
+    with _interrupt_flag() as interrupted:
+        while _go_on(session, options, deadline, interrupted):
+            row = _guarded_step(session, options)
+    seconds = time.monotonic() - started
+    return TrainResult(
+        step=session.step,
+        checkpoint=Path(),
+        losses=row,
+        seconds=seconds,
+        samples_per_second=_samples_per_second(session, options, start_step, seconds),
+        holdout_ssim={},
+        interrupted=interrupted.is_set(),
+    )
+
+
+def _go_on(session: Session, options: TrainOptions, deadline: float | None, stop: threading.Event) -> bool:
+    """Whether every process trains another step (alone: whether this one does)."""
+    wish = not stop.is_set() and _should_continue(session.step, options.steps, deadline)
+    return all_agree(wish, session.world, session.device)
+
+
+def _samples_per_second(session: Session, options: TrainOptions, start_step: int, seconds: float) -> float:
+    """Face samples of the whole job (every process) per second: both identities, each rank's batch."""
+    world: World = session.world
+    return 2 * options.batch * world.size * (session.step - start_step) / seconds if seconds else 0.0
 
 
 def _train_session(
@@ -114,7 +153,7 @@ def _train_session(
         log = csv.DictWriter(log_file, LOG_FIELDS, extrasaction="ignore")
         if new_log:
             log.writeheader()
-        while not interrupted.is_set() and _should_continue(session.step, options.steps, deadline):
+        while _go_on(session, options, deadline, interrupted):
             row = _guarded_step(session, options)
             log.writerow({**row, "step": session.step, "elapsed_s": round(time.monotonic() - started, 3)})
             bar.update(1)
@@ -131,14 +170,13 @@ def _train_session(
     path = _save(session, run, options, preset)
     _preview(session, run)
     seconds = time.monotonic() - started
-    steps_done = session.step - start_step
     holdout = {f"{k}{k}": reconstruction_ssim(session.model, session.holdout[k], k) for k in ("a", "b")}
     return TrainResult(
         step=session.step,
         checkpoint=path,
         losses=row,
         seconds=seconds,
-        samples_per_second=2 * options.batch * steps_done / seconds if seconds else 0.0,
+        samples_per_second=_samples_per_second(session, options, start_step, seconds),
         holdout_ssim=holdout,
         interrupted=interrupted.is_set(),
     )

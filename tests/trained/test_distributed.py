@@ -1,0 +1,95 @@
+"""Data-parallel training: two gloo processes on the CPU keep identical weights, see disjoint shards, and
+write a checkpoint that a single process loads and resumes; `swapcam train --nproc 2` runs under torchrun."""
+
+import json
+import os
+import socket
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+from stream.cli import main
+from trained.checkpoint import latest_checkpoint, load_model
+from trained.distributed import ALONE, World, epoch_shard, steps_per_epoch, world_from
+from trained.session import TrainOptions, open_session, train_step, training_faces
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_epoch_shards_are_disjoint_cover_every_face_and_change_with_the_epoch():
+    worlds = [World(rank, 3, rank) for rank in range(3)]
+    shards = [epoch_shard(10, world, seed=5, epoch=0) for world in worlds]
+    assert sorted(np.concatenate(shards).tolist()) == list(range(10))
+    assert sum(len(shard) for shard in shards) == 10 and {len(shard) for shard in shards} <= {3, 4}
+    assert not np.array_equal(epoch_shard(10, worlds[0], 5, 1), shards[0])
+    assert np.array_equal(epoch_shard(10, worlds[0], 5, 0), shards[0])  # every rank draws the same order
+    assert steps_per_epoch(100, 8, worlds[0]) == 4 and steps_per_epoch(5, 8, worlds[0]) == 1
+
+
+def test_the_world_comes_from_torchruns_environment():
+    assert world_from({}) is ALONE
+    assert world_from({"RANK": "3", "WORLD_SIZE": "4", "LOCAL_RANK": "1"}) == World(3, 4, 1)
+
+
+def checksum(model: torch.nn.Module) -> torch.Tensor:
+    return torch.stack([p.detach().double().sum() for p in model.parameters()])
+
+
+def two_ranks(rank: int, port: int, faces: dict[str, str], run: str, report: str) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2")
+    torch.set_num_threads(1)
+    options = TrainOptions(preset="lite", resolution=64, batch=2, steps=3, device="cpu")
+    world = World(rank, 2, rank)
+    session, _ = open_session(
+        Path(faces["woman"]), Path(faces["man"]), Path(run), options, False, world=world
+    )
+    with session:
+        agreed, names, before = [], [], checksum(session.model)
+        for _ in range(3):
+            names.append(list(training_faces(session, "a", options).names))
+            train_step(session, options)
+            sums = [torch.zeros_like(checksum(session.model)) for _ in range(2)]
+            dist.all_gather(sums, checksum(session.model))
+            agreed.append(bool(torch.equal(sums[0], sums[1])))
+        moved = not torch.equal(checksum(session.model), before)
+    Path(report, f"rank{rank}.json").write_text(
+        json.dumps({"agreed": agreed, "names": names, "moved": moved})
+    )
+
+
+def test_two_gloo_processes_keep_identical_weights_after_every_step_on_disjoint_shards(extracted, tmp_path):
+    faces = {name: str(path) for name, path in extracted.items()}
+    mp.spawn(two_ranks, args=(free_port(), faces, str(tmp_path / "run"), str(tmp_path)), nprocs=2, join=True)
+    reports = [json.loads((tmp_path / f"rank{rank}.json").read_text()) for rank in range(2)]
+    assert all(report["agreed"] == [True, True, True] and report["moved"] for report in reports)
+    for step in range(3):
+        assert not set(reports[0]["names"][step]) & set(reports[1]["names"][step])
+        assert reports[0]["names"][step] and reports[1]["names"][step]
+
+
+def test_nproc_2_trains_under_torchrun_and_its_checkpoint_loads_and_resumes_in_one_process(
+    extracted, tmp_path, capsys
+):
+    run = tmp_path / "run"
+    common = ["--a", str(extracted["woman"]), "--b", str(extracted["man"]), "--out", str(run), "--preset",
+              "lite", "--resolution", "64", "--batch", "2", "--device", "cpu", "--no-progress"]  # fmt: skip
+    assert main(["train", *common, "--steps", "3", "--nproc", "2"]) == 0
+    model, state = load_model(run)
+    assert state["step"] == 3 and not any(key.startswith("module.") for key in state["model"])
+    assert set(state["model"]) == set(model.state_dict())
+    assert main(["train", *common, "--steps", "4", "--resume"]) == 0  # two processes → one
+    assert load_model(latest_checkpoint(run))[1]["step"] == 4
+    assert (run / "preview.png").is_file() and (run / "log.csv").read_text().count("\n") == 5  # header + 4
+
+
+def test_nproc_must_be_positive(extracted, tmp_path, capsys):
+    code = main(["train", "--a", str(extracted["woman"]), "--b", str(extracted["man"]),
+                 "--out", str(tmp_path), "--nproc", "0"])  # fmt: skip
+    assert code != 0 and "--nproc must be at least 1, got 0" in capsys.readouterr().err
