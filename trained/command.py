@@ -2,7 +2,8 @@
 
 A and B are folders written by `swapcam extract` with the same --face-type and --coverage. The run
 folder gets checkpoints/, log.csv (losses per step), previews/ and preview.png (columns A, A→A, A→B, B,
-B→B, B→A). Ctrl-C saves a checkpoint and stops; --resume continues exactly where the run stopped.
+B→B, B→A). Ctrl-C saves a checkpoint and stops; --resume continues where the run stopped (exactly, for
+one process).
 
 --nproc N trains data-parallel in N processes on this machine (torchrun; one per GPU, or CPU shares with
 gloo): the global batch is --batch x N per identity and --lr is used as given. Several machines: start
@@ -64,11 +65,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.nproc < 1:
         raise SwapcamError(f"--nproc must be at least 1, got {args.nproc}")
-    if args.nproc > 1:
-        if current_world().size > 1:
-            raise SwapcamError("--nproc launches torchrun; under torchrun already, leave it out")
-        return _launch(args)
-
+    if args.nproc > 1 and current_world().size > 1:
+        raise SwapcamError("--nproc launches torchrun; under torchrun already, leave it out")
     try:
         options = TrainOptions(
             preset=args.preset,
@@ -87,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         raise SwapcamError(str(error)) from error
+    if args.nproc > 1:
+        return _launch(args)
     result = train(
         args.a, args.b, args.out, options, resume=args.resume, progress=False if args.no_progress else None
     )
@@ -112,32 +112,42 @@ def _forwarded(args: argparse.Namespace) -> list[str]:
               "--save-every": args.save_every, "--keep": args.keep}  # fmt: skip
     flags = {"--resume": args.resume, "--flip": args.flip, "--no-colour-transfer": args.no_colour_transfer,
              "--no-progress": args.no_progress}  # fmt: skip
-    forwarded = [
-        item for option, value in values.items() if value is not None for item in (option, str(value))
-    ]
-    return forwarded + [flag for flag, on in flags.items() if on]
+    given = [(option, str(value)) for option, value in values.items() if value is not None]
+    return [item for pair in given for item in pair] + [flag for flag, on in flags.items() if on]
 
 
 def _launch(args: argparse.Namespace) -> int:
-    """Run this training in ``--nproc`` processes under torchrun; its exit code is ours."""
+    """Run this training in ``--nproc`` processes under torchrun. Ctrl-C reaches torchrun, which passes it
+    to the processes: they agree to stop, rank 0 saves, and this returns 130."""
+    import os
+    import signal
     import subprocess
     import sys
 
     from stream.errors import SwapcamError
 
-    launcher = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        f"--nproc-per-node={args.nproc}",
-    ]
-    command = [*launcher, "-m", "trained", *_forwarded(args)]
+    environment = dict(os.environ)
+    environment.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // args.nproc)))
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    command = [*launcher, f"--nproc-per-node={args.nproc}", "-m", "trained", *_forwarded(args)]
     print(f"swapcam train: {args.nproc} processes via torchrun", file=sys.stderr, flush=True)
-    code = subprocess.run(command, check=False).returncode
-    if code not in (0, 130):
+    interrupted = False
+
+    def note_interrupt(*_: object) -> None:
+        nonlocal interrupted
+        interrupted = True
+
+    previous = signal.signal(signal.SIGINT, note_interrupt)
+    try:
+        with subprocess.Popen(command, env=environment) as torchrun:
+            code = torchrun.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        return 130
+    if code != 0:
         raise SwapcamError(
             f"distributed training failed: torchrun exited with code {code} (a process stopped; "
             "its error is printed above). The last checkpoint in --out is intact: --resume continues"
         )
-    return code
+    return 0

@@ -24,6 +24,12 @@ import torch.distributed as dist
 from trained.data import FaceData
 
 COLLECTIVE_TIMEOUT_S = 120
+SHARD_STREAM, AUGMENT_STREAM = 1, 2  # tags that keep the shard shuffle and each rank's draws apart
+
+
+def augment_rng(seed: int, step: int, world: "World") -> np.random.Generator:
+    """A rank's augmentation draws in a group: its own stream from (seed, step, rank)."""
+    return np.random.default_rng([seed, AUGMENT_STREAM, step, world.rank])
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,11 @@ def join(world: World, device: torch.device) -> None:
 
 
 def leave(world: World) -> None:
+    """Leave the process group: every rank waits for the others first, so none tears the group down while
+    another still talks to it (rank 0 has work left after training: it must not hold the others up either).
+    Does nothing when already left or alone."""
     if world.size > 1 and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
 
 
@@ -86,7 +96,7 @@ def all_agree(wish: bool, world: World, device: torch.device) -> bool:
 def epoch_shard(count: int, world: World, seed: int, epoch: int) -> np.ndarray:
     """Indices of this rank's share of ``count`` faces for ``epoch``: one permutation that every rank
     draws alike (from the seed and the epoch), dealt out in turn: disjoint shards that cover every face."""
-    order = np.random.default_rng([seed, epoch]).permutation(count)
+    order = np.random.default_rng([seed, SHARD_STREAM, epoch]).permutation(count)
     return np.sort(order[world.rank :: world.size])
 
 

@@ -15,7 +15,16 @@ from stream.lifecycle import OwnedResource
 from trained import checkpoint as ckpt
 from trained.augment import AugmentConfig, Batch, sample_batch
 from trained.data import FaceData, check_compatible, load_faces, split_holdout
-from trained.distributed import ALONE, World, epoch_shard, join, leave, shard_of, steps_per_epoch
+from trained.distributed import (
+    ALONE,
+    World,
+    augment_rng,
+    epoch_shard,
+    join,
+    leave,
+    shard_of,
+    steps_per_epoch,
+)
 from trained.losses import LossWeights, reconstruction_loss
 from trained.model import BothIdentities, ModelConfig, SwapAutoencoder, preset_config
 
@@ -101,7 +110,8 @@ def augment_pool(device: torch.device) -> Executor | None:
     already uses every core, so batches are augmented on the training thread."""
     if device.type != "cuda":
         return None
-    workers = min(MAX_AUGMENT_WORKERS, os.cpu_count() or 1)
+    sharing = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))  # processes of a group on this machine
+    workers = max(1, min(MAX_AUGMENT_WORKERS, (os.cpu_count() or 1) // sharing))
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="augment")
 
 
@@ -189,8 +199,19 @@ def open_session(
     if saved is not None:
         _check_resume(saved, options, data["a"])
     split = {key: split_holdout(value, options.holdout) for key, value in data.items()}
+    for train_part, _ in split.values():
+        if len(train_part) < world.size:
+            raise SwapcamError(
+                f"{train_part.label}: {len(train_part)} training faces cannot be shared by {world.size} "
+                "processes: use fewer processes or more faces"
+            )
     device = resolve_device(options.device)
     if device.type == "cuda" and world.size > 1:
+        if world.local_rank >= torch.cuda.device_count():
+            raise SwapcamError(
+                f"process {world.local_rank} of this machine needs GPU {world.local_rank}, but torch sees "
+                f"{torch.cuda.device_count()}: use at most that many processes per machine"
+            )
         device = torch.device("cuda", world.local_rank)
         torch.cuda.set_device(device)
     torch.manual_seed(options.seed)
@@ -212,7 +233,7 @@ def open_session(
             rng.bit_generator.state = saved["rng"]["numpy"]
             torch.set_rng_state(saved["rng"]["torch"])
     if world.size > 1:
-        rng = np.random.default_rng([options.seed, step, world.rank])
+        rng = augment_rng(options.seed, step, world)
     labels = saved["labels"] if saved else {key: value.label for key, value in data.items()}
     session = Session(
         model=model,
@@ -225,8 +246,8 @@ def open_session(
         device=device,
         amp_dtype=amp_dtype,
         scaler=scaler,
+        trainer=_trainer(model, world, device),  # first: if joining fails, no pool has been started
         pool=augment_pool(device),
-        trainer=_trainer(model, world, device),
         world=world,
     )
     return session, preset

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from stream.errors import SwapcamError
 from stream.files import atomic_output
 from trained import checkpoint as ckpt
-from trained.distributed import World, all_agree, current_world
+from trained.distributed import World, all_agree, current_world, leave
 from trained.preview import preview_grid, reconstruction_ssim, write_preview
 from trained.session import Session, TrainOptions, open_session, train_step
 
@@ -105,6 +105,7 @@ def _follow(session: Session, options: TrainOptions) -> TrainResult:
     with _interrupt_flag() as interrupted:
         while _go_on(session, options, deadline, interrupted):
             row = _guarded_step(session, options)
+    leave(session.world)
     seconds = time.monotonic() - started
     return TrainResult(
         step=session.step,
@@ -167,6 +168,7 @@ def _train_session(
                 _preview(session, run)
             if session.step % options.save_every == 0:
                 _save(session, run, options, preset)
+    leave(session.world)  # every rank at once; what follows is rank 0's alone
     path = _save(session, run, options, preset)
     _preview(session, run)
     seconds = time.monotonic() - started
