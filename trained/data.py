@@ -111,13 +111,12 @@ def split_holdout(data: FaceData, fraction: float) -> tuple[FaceData, FaceData]:
     if cut < 1:
         raise SwapcamError(f"{data.label}: {len(data)} faces are too few to hold out {fraction:.0%}")
 
-    def part(rows: slice) -> FaceData:
-        return replace(
-            data,
-            faces=data.faces[rows],
-            masks=data.masks[rows],
-            regions=data.regions[rows],
-            names=data.names[rows],
-        )
+    return subset(data, slice(0, cut)), subset(data, slice(cut, None))
 
-    return part(slice(0, cut)), part(slice(cut, None))
+
+def subset(data: FaceData, rows: slice | NDArray[np.integer]) -> FaceData:
+    """The faces of ``data`` at ``rows``, with their masks, regions and names (a slice keeps views)."""
+    names = data.names[rows] if isinstance(rows, slice) else tuple(data.names[row] for row in rows)
+    return replace(
+        data, faces=data.faces[rows], masks=data.masks[rows], regions=data.regions[rows], names=names
+    )

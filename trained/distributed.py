@@ -15,13 +15,11 @@ error instead of a hang; torchrun then ends the job.
 import datetime
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.distributed as dist
-
-from trained.data import FaceData
 
 COLLECTIVE_TIMEOUT_S = 120
 SHARD_STREAM, AUGMENT_STREAM = 1, 2  # tags that keep the shard shuffle and each rank's draws apart
@@ -98,16 +96,6 @@ def epoch_shard(count: int, world: World, seed: int, epoch: int) -> np.ndarray:
     draws alike (from the seed and the epoch), dealt out in turn: disjoint shards that cover every face."""
     order = np.random.default_rng([seed, SHARD_STREAM, epoch]).permutation(count)
     return np.sort(order[world.rank :: world.size])
-
-
-def shard_of(data: FaceData, indices: np.ndarray) -> FaceData:
-    return replace(
-        data,
-        faces=data.faces[indices],
-        masks=data.masks[indices],
-        regions=data.regions[indices],
-        names=tuple(data.names[i] for i in indices),
-    )
 
 
 def steps_per_epoch(count: int, batch: int, world: World) -> int:

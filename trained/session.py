@@ -14,7 +14,7 @@ from stream.errors import SwapcamError
 from stream.lifecycle import OwnedResource
 from trained import checkpoint as ckpt
 from trained.augment import AugmentConfig, Batch, sample_batch
-from trained.data import FaceData, check_compatible, load_faces, split_holdout
+from trained.data import FaceData, check_compatible, load_faces, split_holdout, subset
 from trained.distributed import (
     ALONE,
     World,
@@ -22,7 +22,6 @@ from trained.distributed import (
     epoch_shard,
     join,
     leave,
-    shard_of,
     steps_per_epoch,
 )
 from trained.losses import LossWeights, reconstruction_loss
@@ -275,7 +274,7 @@ def training_faces(session: Session, key: str, options: TrainOptions) -> FaceDat
         for old in [shard for shard in session.shards if shard[0] == key]:
             del session.shards[old]
         indices = epoch_shard(len(data), session.world, options.seed, epoch)
-        session.shards[(key, epoch)] = shard_of(data, indices)
+        session.shards[(key, epoch)] = subset(data, indices)
     return session.shards[(key, epoch)]
 
 
