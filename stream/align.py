@@ -10,14 +10,20 @@ the front view of MediaPipe's canonical face mesh. ``stream.template_fit`` holds
 re-derives these numbers from the sample footage. Lips, eyelids and brows move with expression and the chin
 drops when the mouth opens, so none of them steer the alignment. A face type is a square region of template
 space; ``coverage`` scales the region (1.2 = 20% more context around it).
+
+A named alignment bundles a template (its id is recorded in face sets and model metadata), its face types
+and its coverage range, all data. ``swapcam`` is ours; ``dflive`` is DeepFaceLive's (``stream.align_dflive``),
+which ``.dfm`` models from DeepFaceLab and DeepFaceLive expect.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 import cv2
 import numpy as np
 
+from stream import align_dflive
 from stream.types import Affine, BGRCrop, BGRFrame, Landmarks, Mask, Points
 
 ALIGN_TEMPLATE = "swapcam-fm2d-v1"
@@ -70,55 +76,106 @@ class AlignedFace:
 
 @dataclass(frozen=True)
 class FaceRegion:
-    """A square of template space that a face type crops: its centre and half its side, in centimetres."""
+    """A square of template space that a face type crops: its centre and half its side, in template units
+    (cm for ``swapcam``, unit-square sides for ``dflive``)."""
 
     centre: tuple[float, float]
     half_side: float
 
 
-FACE_TYPES = MappingProxyType(
-    {
-        # brows to just above the chin tip, cheek to cheek: the inner face a classic swap model replaces
-        "face": FaceRegion(centre=(0.0, 1.0), half_side=7.5),
-        # forehead to below the chin, ear to ear
-        "whole_face": FaceRegion(centre=(0.0, 0.4), half_side=9.5),
-    }
+@dataclass(frozen=True)
+class Alignment:
+    """A named way of cropping faces: where chosen FaceMesh landmarks belong, which squares of that space a
+    face type covers, and the coverage range (minimum, default, maximum)."""
+
+    template: str
+    points: Mapping[int, tuple[float, float]]  # FaceMesh index → template position
+    face_types: Mapping[str, FaceRegion]
+    coverage: tuple[float, float, float]
+
+
+SWAPCAM = Alignment(
+    template=ALIGN_TEMPLATE,
+    points=_TEMPLATE_CM,
+    face_types=MappingProxyType(
+        {
+            # brows to just above the chin tip, cheek to cheek: the inner face a classic swap model replaces
+            "face": FaceRegion(centre=(0.0, 1.0), half_side=7.5),
+            # forehead to below the chin, ear to ear
+            "whole_face": FaceRegion(centre=(0.0, 0.4), half_side=9.5),
+        }
+    ),
+    coverage=(0.5, 1.0, 2.0),
 )
+DFLIVE = Alignment(
+    template=align_dflive.TEMPLATE_ID,
+    points=align_dflive.UNIT_POINTS,
+    # DeepFaceLive's cut: coverage is the side in unit-square sides, so the region at coverage 1 is the
+    # unit square itself, moved by the aligner's fixed vertical offset
+    face_types=MappingProxyType(
+        {"whole_face": FaceRegion(centre=(0.5, 0.5 + align_dflive.Y_OFFSET), half_side=0.5)}
+    ),
+    coverage=(align_dflive.COVERAGE_RANGE[0], align_dflive.DEFAULT_COVERAGE, align_dflive.COVERAGE_RANGE[1]),
+)
+ALIGNMENTS = MappingProxyType({"swapcam": SWAPCAM, "dflive": DFLIVE})  # by the name users type
+_BY_TEMPLATE = MappingProxyType({alignment.template: alignment for alignment in ALIGNMENTS.values()})
+FACE_TYPES = SWAPCAM.face_types
 
 MIN_SIZE, MAX_SIZE = 64, 512
-MIN_COVERAGE, MAX_COVERAGE = 0.5, 2.0
+
+
+def alignment_of(template: str) -> Alignment:
+    """The alignment a template id names; ``ValueError`` for one this swapcam does not know."""
+    if template not in _BY_TEMPLATE:
+        raise ValueError(f"alignment template must be one of {sorted(_BY_TEMPLATE)}, got {template!r}")
+    return _BY_TEMPLATE[template]
 
 
 @dataclass(frozen=True)
 class AlignSpec:
-    """How faces are cropped: face type, crop side in pixels and coverage. Invalid values are rejected."""
+    """How faces are cropped: face type, crop side in pixels, coverage and alignment template. Invalid
+    values are rejected."""
 
     face_type: str = "whole_face"
     size: int = 256
     coverage: float = 1.0
+    template: str = ALIGN_TEMPLATE
 
     def __post_init__(self) -> None:
-        if self.face_type not in FACE_TYPES:
-            raise ValueError(f"face type must be one of {sorted(FACE_TYPES)}, got {self.face_type!r}")
+        alignment = alignment_of(self.template)
+        if self.face_type not in alignment.face_types:
+            raise ValueError(
+                f"face type must be one of {sorted(alignment.face_types)} with template {self.template}, "
+                f"got {self.face_type!r}"
+            )
         if not MIN_SIZE <= self.size <= MAX_SIZE:
             raise ValueError(f"crop size must be {MIN_SIZE}..{MAX_SIZE} pixels, got {self.size}")
-        if not MIN_COVERAGE <= self.coverage <= MAX_COVERAGE:
-            raise ValueError(f"coverage must be {MIN_COVERAGE}..{MAX_COVERAGE}, got {self.coverage}")
+        low, _, high = alignment.coverage
+        if not low <= self.coverage <= high:
+            raise ValueError(
+                f"coverage must be {low:g}..{high:g} with template {self.template}, got {self.coverage}"
+            )
+
+    @property
+    def alignment(self) -> Alignment:
+        return alignment_of(self.template)
 
     def __str__(self) -> str:
-        return f"{self.face_type} {self.size}px coverage {self.coverage:g}"
+        named = "" if self.template == ALIGN_TEMPLATE else f", template {self.template}"
+        return f"{self.face_type} {self.size}px coverage {self.coverage:g}{named}"
 
 
-def template_to_crop(points_cm: Points, spec: AlignSpec) -> Points:
-    """Map template-space points (cm) to crop pixels for ``spec``."""
-    region = FACE_TYPES[spec.face_type]
-    pixels_per_cm = spec.size / (2.0 * region.half_side * spec.coverage)
-    return (np.asarray(points_cm, np.float64) - region.centre) * pixels_per_cm + spec.size / 2.0
+def template_to_crop(points: Points, spec: AlignSpec) -> Points:
+    """Map template-space points to crop pixels for ``spec``."""
+    region = spec.alignment.face_types[spec.face_type]
+    pixels_per_unit = spec.size / (2.0 * region.half_side * spec.coverage)
+    return (np.asarray(points, np.float64) - region.centre) * pixels_per_unit + spec.size / 2.0
 
 
 def template_points(spec: AlignSpec) -> Points:
-    """(K, 2) where the stable landmarks of ``STABLE_INDICES`` land in a crop made with ``spec``."""
-    return template_to_crop(np.array(list(_TEMPLATE_CM.values())), spec)
+    """(K, 2) where the template's landmarks (in the order of its ``points``) land in a crop made with
+    ``spec``."""
+    return template_to_crop(np.array(list(spec.alignment.points.values())), spec)
 
 
 def umeyama(src: Points, dst: Points) -> Affine:
@@ -145,10 +202,11 @@ def umeyama(src: Points, dst: Points) -> Affine:
 
 
 def crop_matrix(landmarks: Landmarks, spec: AlignSpec) -> Affine:
-    """Affine taking frame pixels to crop pixels, fitted on the stable FaceMesh landmarks."""
-    if landmarks.ndim != 2 or landmarks.shape[0] <= max(STABLE_INDICES) or landmarks.shape[1] != 2:
+    """Affine taking frame pixels to crop pixels, fitted on the template's FaceMesh landmarks."""
+    indices = list(spec.alignment.points)
+    if landmarks.ndim != 2 or landmarks.shape[0] <= max(indices) or landmarks.shape[1] != 2:
         raise ValueError(f"expected FaceMesh landmarks of shape (468 or 478, 2), got {landmarks.shape}")
-    return umeyama(landmarks[list(STABLE_INDICES)], template_points(spec))
+    return umeyama(landmarks[indices], template_points(spec))
 
 
 def invert_affine(matrix: Affine) -> Affine:

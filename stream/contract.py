@@ -10,7 +10,7 @@ The live pipeline configures alignment from this metadata, so a model is never r
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from stream.align import ALIGN_TEMPLATE, AlignSpec
+from stream.align import AlignSpec, alignment_of
 from stream.errors import SwapcamError
 
 FORMAT_VERSION = "1"
@@ -55,7 +55,12 @@ class ModelInfo:
 
     @property
     def align_spec(self) -> AlignSpec:
-        return AlignSpec(face_type=self.face_type, size=self.resolution, coverage=self.coverage)
+        return AlignSpec(
+            face_type=self.face_type,
+            size=self.resolution,
+            coverage=self.coverage,
+            template=self.align_template,
+        )
 
 
 def parse_metadata(metadata: Mapping[str, str], origin: str) -> ModelInfo:
@@ -66,11 +71,12 @@ def parse_metadata(metadata: Mapping[str, str], origin: str) -> ModelInfo:
     found = metadata["swapcam.format_version"]
     if found != FORMAT_VERSION:
         raise SwapcamError(f"{origin} has swapcam format version {found}, expected {FORMAT_VERSION}")
-    if metadata["align_template"] != ALIGN_TEMPLATE:
+    try:
+        alignment_of(metadata["align_template"])
+    except ValueError as error:
         raise SwapcamError(
-            f"{origin} was trained on faces aligned with template {metadata['align_template']}, "
-            f"but this swapcam crops faces with {ALIGN_TEMPLATE}: re-extract, retrain and export"
-        )
+            f"{origin} was trained on faces aligned in a way this swapcam cannot crop: {error}"
+        ) from error
     if metadata["channels"] != "RGB" or metadata["precision"] not in PRECISIONS:
         raise SwapcamError(
             f"{origin}: expected channels RGB and precision fp32/fp16, "

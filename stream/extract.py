@@ -120,11 +120,6 @@ def _open_faceset(out: Path, options: ExtractOptions) -> FaceSet:
     if not (out / INDEX_NAME).exists():
         return FaceSet(spec=options.spec, landmark_count=options.landmark_count)
     existing = read_faceset(out)
-    if existing.align_template != align.ALIGN_TEMPLATE:
-        raise SwapcamError(
-            f"{out} holds faces aligned with template {existing.align_template}, this swapcam uses "
-            f"{align.ALIGN_TEMPLATE}: choose another --out"
-        )
     if (existing.spec, existing.landmark_count) != (options.spec, options.landmark_count):
         raise SwapcamError(
             f"{out} holds faces extracted as {existing.spec} with {existing.landmark_count} landmarks, "

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stream.align import ALIGN_TEMPLATE, AlignSpec
+from stream.align import AlignSpec, alignment_of
 from stream.errors import SwapcamError
 from stream.files import atomic_output
 from stream.types import Affine, Landmarks
@@ -59,9 +59,12 @@ class FaceRecord:
 class FaceSet:
     spec: AlignSpec
     landmark_count: int
-    align_template: str = ALIGN_TEMPLATE
     sources: tuple[SourceEntry, ...] = ()
     records: tuple[FaceRecord, ...] = field(default=(), repr=False)
+
+    @property
+    def align_template(self) -> str:
+        return self.spec.template
 
 
 def _meta_json(faceset: FaceSet) -> str:
@@ -129,10 +132,16 @@ def _faceset_from(meta: dict, columns: dict[str, np.ndarray], path: Path) -> Fac
         )
         for i in range(len(columns["name"]))
     )
+    template = meta["align_template"]
+    try:
+        alignment_of(template)
+    except ValueError as error:
+        raise SwapcamError(
+            f"{path} holds faces aligned in a way this swapcam cannot crop ({error}): extract them again"
+        ) from error
     return FaceSet(
-        spec=AlignSpec(**meta["spec"]),
+        spec=AlignSpec(**{**meta["spec"], "template": template}),
         landmark_count=int(meta["landmark_count"]),
-        align_template=meta["align_template"],
         sources=tuple(SourceEntry(**source) for source in meta["sources"]),
         records=records,
     )

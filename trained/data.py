@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from stream.align import ALIGN_TEMPLATE, AlignSpec
+from stream.align import AlignSpec
 from stream.errors import SwapcamError
 from stream.faceset import FACES_DIR, MASKS_DIR, FaceRecord, read_faceset
 
@@ -25,7 +25,6 @@ class FaceData:
 
     label: str
     spec: AlignSpec  # how the faces were cropped (size is the extract size, not the model's)
-    align_template: str
     faces: NDArray[np.uint8]  # (N, R, R, 3) RGB
     masks: NDArray[np.uint8]  # (N, R, R) face hull, 0..255
     regions: NDArray[np.uint8]  # (N, R, R) eyes and mouth, 0..255
@@ -33,6 +32,10 @@ class FaceData:
 
     def __len__(self) -> int:
         return len(self.faces)
+
+    @property
+    def align_template(self) -> str:
+        return self.spec.template
 
 
 def region_mask(landmarks_crop: NDArray[np.float32], size: int) -> NDArray[np.uint8]:
@@ -74,7 +77,6 @@ def load_faces(folder: Path, resolution: int, label: str | None = None) -> FaceD
     return FaceData(
         label=label or folder.resolve().name,
         spec=faceset.spec,
-        align_template=faceset.align_template,
         faces=faces,
         masks=masks,
         regions=regions,
@@ -83,14 +85,7 @@ def load_faces(folder: Path, resolution: int, label: str | None = None) -> FaceD
 
 
 def check_compatible(a: FaceData, b: FaceData) -> None:
-    """A and B must be cropped the same way (face type, coverage, template) for a swap to line up, and with
-    the template this swapcam crops live faces with."""
-    for data in (a, b):
-        if data.align_template != ALIGN_TEMPLATE:
-            raise SwapcamError(
-                f"{data.label} was extracted with alignment template {data.align_template}, "
-                f"this swapcam uses {ALIGN_TEMPLATE}: extract the faces again"
-            )
+    """A and B must be cropped the same way (face type, coverage, template) for a swap to line up."""
     crop_a, crop_b = (
         (a.spec.face_type, a.spec.coverage, a.align_template),
         (b.spec.face_type, b.spec.coverage, b.align_template),
@@ -99,7 +94,7 @@ def check_compatible(a: FaceData, b: FaceData) -> None:
         raise SwapcamError(
             f"A and B were extracted differently: A is {a.spec} with template {a.align_template}, "
             f"B is {b.spec} with template {b.align_template}: "
-            "extract both with the same --face-type and --coverage"
+            "extract both with the same --align, --face-type and --coverage"
         )
 
 

@@ -5,13 +5,19 @@ folder gets faces/NAME.png (the aligned crop), masks/NAME.png (the landmark hull
 index.npz: source, frame index, landmarks in frame and crop pixels, the frame→crop matrix, face size and
 a sharpness score. Running again with the same options skips sources that are already done.
 
+--align dflive crops faces the way DeepFaceLive does (its mean face, coverage 2.2 by default): train on
+such faces to take a model to DeepFaceLive with `swapcam export dfm`.
+
 examples:
   swapcam extract "$(swapcam samples --name woman)" --out faces/woman --size 128
   swapcam extract clips/ photos/ --out faces/me --every 5
+  swapcam extract clips/ --out faces/me-dfl --align dflive --size 224
 """
 
 import argparse
 from pathlib import Path
+
+ALIGN_CHOICES = ("swapcam", "dflive")  # stream.align.ALIGNMENTS, named here so --help imports nothing
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +31,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="face: brows to chin; whole_face: forehead and jaw too (default)",
     )
     parser.add_argument(
-        "--coverage", type=float, default=1.0, help="context around the face region, 0.5..2.0 (default 1.0)"
+        "--coverage",
+        type=float,
+        help="context around the face region: swapcam 0.5..2.0 (default 1.0), dflive 0.1..8.0 (default 2.2)",
+    )
+    parser.add_argument(
+        "--align",
+        default="swapcam",
+        choices=ALIGN_CHOICES,
+        help="alignment template: swapcam (default) or dflive, DeepFaceLive's (whole_face only)",
     )
     parser.add_argument("--every", type=int, default=1, help="use every N-th video frame (default 1)")
     parser.add_argument("--max-faces", type=int, default=1, help="faces per frame, largest first (default 1)")
@@ -34,13 +48,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from stream.align import AlignSpec
+    from stream.align import ALIGNMENTS, AlignSpec
     from stream.errors import SwapcamError
     from stream.extract import ExtractOptions, extract
 
+    alignment = ALIGNMENTS[args.align]
+    coverage = alignment.coverage[1] if args.coverage is None else args.coverage
     try:
         options = ExtractOptions(
-            spec=AlignSpec(face_type=args.face_type, size=args.size, coverage=args.coverage),
+            spec=AlignSpec(
+                face_type=args.face_type, size=args.size, coverage=coverage, template=alignment.template
+            ),
             every=args.every,
             max_faces=args.max_faces,
             refine_iris=args.refine_iris,

@@ -14,10 +14,10 @@ def similarity(angle_deg: float, scale: float, tx: float, ty: float) -> np.ndarr
 
 
 def synthetic_landmarks(matrix_frame_to_crop: np.ndarray, spec: align.AlignSpec) -> np.ndarray:
-    """468 landmarks whose stable subset sits exactly where ``matrix`` maps it onto the template."""
+    """468 landmarks whose template subset sits exactly where ``matrix`` maps it onto the template."""
     landmarks = np.zeros((468, 2), np.float32)
     to_frame = align.invert_affine(matrix_frame_to_crop)
-    landmarks[list(align.STABLE_INDICES)] = align.transform_points(align.template_points(spec), to_frame)
+    landmarks[list(spec.alignment.points)] = align.transform_points(align.template_points(spec), to_frame)
     return landmarks
 
 
@@ -46,9 +46,16 @@ def test_umeyama_rejects_degenerate_input(bad):
 
 
 @pytest.mark.parametrize("size", [64, 100, 256, 512])
-@pytest.mark.parametrize("face_type", ["face", "whole_face"])
-def test_crop_matrix_recovers_the_transform_that_made_the_landmarks(size, face_type):
-    spec = align.AlignSpec(face_type=face_type, size=size)
+@pytest.mark.parametrize(
+    ("face_type", "template", "coverage"),
+    [
+        ("face", "swapcam-fm2d-v1", 1.0),
+        ("whole_face", "swapcam-fm2d-v1", 1.0),
+        ("whole_face", "dflive-uni468-v1", 2.2),
+    ],
+)
+def test_crop_matrix_recovers_the_transform_that_made_the_landmarks(size, face_type, template, coverage):
+    spec = align.AlignSpec(face_type=face_type, size=size, coverage=coverage, template=template)
     truth = similarity(-23, size / 300, 17, -31)
     np.testing.assert_allclose(align.crop_matrix(synthetic_landmarks(truth, spec), spec), truth, atol=1e-4)
 
@@ -87,7 +94,17 @@ def test_coverage_adds_context_around_the_region():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"face_type": "head"}, {"size": 63}, {"size": 513}, {"coverage": 0.4}, {"coverage": 2.1}]
+    "kwargs",
+    [
+        {"face_type": "head"},
+        {"size": 63},
+        {"size": 513},
+        {"coverage": 0.4},
+        {"coverage": 2.1},
+        {"template": "dfl-68"},
+        {"template": "dflive-uni468-v1", "face_type": "face", "coverage": 2.2},
+        {"template": "dflive-uni468-v1", "coverage": 8.5},
+    ],
 )
 def test_align_spec_rejects_bad_values(kwargs):
     with pytest.raises(ValueError):

@@ -1,6 +1,6 @@
 import pytest
 
-from stream.align import ALIGN_TEMPLATE
+from stream.align import ALIGN_TEMPLATE, DFLIVE
 from stream.contract import ModelInfo, metadata_for, parse_metadata
 from stream.errors import SwapcamError
 
@@ -26,7 +26,7 @@ def test_metadata_round_trips():
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("align_template", "dfl-68", "aligned with template dfl-68"),
+        ("align_template", "dfl-68", "cannot crop: .*got 'dfl-68'"),
         ("swapcam.format_version", "9", "format version 9, expected 1"),
         ("channels", "BGR", "expected channels RGB"),
         ("resolution", "32", "invalid metadata"),
@@ -36,6 +36,12 @@ def test_metadata_round_trips():
 def test_metadata_that_would_run_a_model_on_the_wrong_crop_is_refused(key, value, message):
     with pytest.raises(SwapcamError, match=message):
         parse_metadata({**metadata_for(INFO), key: value}, "m.onnx")
+
+
+def test_a_model_trained_on_deepfacelive_crops_is_cropped_that_way():
+    metadata = {**metadata_for(INFO), "align_template": DFLIVE.template, "coverage": "2.2"}
+    spec = parse_metadata(metadata, "m.onnx").align_spec
+    assert (spec.template, spec.coverage, spec.size) == (DFLIVE.template, 2.2, 96)
 
 
 def test_missing_keys_are_named():

@@ -1,3 +1,4 @@
+import json
 import os
 import shutil
 from pathlib import Path
@@ -97,19 +98,25 @@ def test_a_damaged_video_is_counted_as_unreadable(tmp_path, sample_paths, capsys
     assert code == 0 and "skipped 1 source(s), unreadable" in out and out.startswith("3 faces written")
 
 
+BAD_OPTIONS = {
+    "size out of range": ["--size", 32],
+    "face type dflive lacks": ["--align", "dflive", "--face-type", "face"],
+    "coverage out of dflive range": ["--align", "dflive", "--coverage", 9],
+    "every zero": ["--every", 0],
+}
+
+
 def bad_input_args(case: str, tmp: Path) -> list[object]:
+    if case in BAD_OPTIONS:
+        return [tmp, "--out", tmp / "out", *BAD_OPTIONS[case]]
     if case == "missing path":
         return [tmp / "missing.mp4", "--out", tmp / "out"]
     if case == "empty folder":
         (tmp / "empty").mkdir()
         return [tmp / "empty", "--out", tmp / "out"]
-    if case == "unwritable out":
-        (tmp / "file").write_text("a file where a folder should go")
-        (tmp / "face.png").write_bytes(b"")
-        return [tmp / "face.png", "--out", tmp / "file" / "out"]
-    if case == "size out of range":
-        return [tmp, "--out", tmp / "out", "--size", 32]
-    return [tmp, "--out", tmp / "out", "--every", 0]
+    (tmp / "file").write_text("a file where a folder should go")
+    (tmp / "face.png").write_bytes(b"")
+    return [tmp / "face.png", "--out", tmp / "file" / "out"]  # unwritable out
 
 
 @pytest.mark.parametrize(
@@ -119,6 +126,8 @@ def bad_input_args(case: str, tmp: Path) -> list[object]:
         ("empty folder", "holds no images or videos"),
         ("unwritable out", "cannot write to --out"),
         ("size out of range", "crop size must be 64..512"),
+        ("face type dflive lacks", "face type must be one of ['whole_face'] with template dflive-uni468-v1"),
+        ("coverage out of dflive range", "coverage must be 0.1..8 with template dflive-uni468-v1, got 9"),
         ("every zero", "must be >= 1"),
     ],
 )
@@ -130,6 +139,32 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path, capsys, case, messa
 def test_an_output_folder_made_with_other_options_is_refused(extracted, sample_paths, capsys):
     code, _, err = run_cli(capsys, sample_paths["man"], "--out", extracted["man"], "--size", 64)
     assert code == 1 and "choose another --out" in err
+
+
+def test_dflive_alignment_is_recorded_with_its_default_coverage(tmp_path, sample_paths, extracted, capsys):
+    out = tmp_path / "dfl"
+    code, _, err = run_cli(capsys, sample_paths["man"], "--out", out, "--align", "dflive", "--every", 24)
+    faceset = read_faceset(out)
+    assert code == 0, err
+    assert (faceset.align_template, faceset.spec.coverage, len(faceset.records)) == (
+        "dflive-uni468-v1",
+        2.2,
+        3,
+    )
+    code, _, err = run_cli(capsys, sample_paths["man"], "--out", extracted["man"], "--align", "dflive")
+    assert code == 1 and "template dflive-uni468-v1" in err and "choose another --out" in err
+
+
+def test_an_index_with_an_unknown_template_is_reported(tmp_path, sample_paths, capsys):
+    out = tmp_path / "old"
+    run_cli(capsys, sample_paths["man"], "--out", out, "--every", 36, "--size", 64)
+    with np.load(out / INDEX_NAME) as data:
+        columns = dict(data)
+    meta = json.loads(str(columns["meta"]))
+    columns["meta"] = np.array(json.dumps({**meta, "align_template": "dfl-68"}))
+    np.savez(out / INDEX_NAME, **columns)
+    code, _, err = run_cli(capsys, sample_paths["man"], "--out", out, "--every", 36, "--size", 64)
+    assert code == 1 and "aligned in a way this swapcam cannot crop" in err and "dfl-68" in err
 
 
 def test_a_damaged_index_is_reported(tmp_path, sample_paths, capsys):
