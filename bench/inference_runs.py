@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bench.inputs import Inputs
 from bench.timing import Budget, measure
-from stream.backends import SwapBackend, choose_backend, open_backend
+from stream.backends import ONNX_SUFFIXES, SwapBackend, choose_backend, open_backend
 from stream.errors import SwapcamError
 
 Opener = Callable[[], SwapBackend]
@@ -22,14 +22,14 @@ def _quiet(message: str) -> None:
 def runners(model: Path, checkpoint: Path | None, wanted: set[str]) -> dict[str, Opener]:
     """Name → opener of each backend that can run ``model`` (or ``checkpoint``) on this machine."""
     found: dict[str, Opener] = {}
-    if model.suffix == ".onnx" and "onnxruntime" in wanted:
+    if model.suffix in ONNX_SUFFIXES and "onnxruntime" in wanted:
         import onnxruntime as ort
 
-        from stream.backends.ort import OrtBackend, preferred_providers
+        from stream.backends.ort import open_onnx, preferred_providers
 
         for provider in preferred_providers(ort.get_available_providers()):
             short = provider.removesuffix("ExecutionProvider")
-            found[f"onnxruntime {short}"] = lambda p=provider: OrtBackend(model, _quiet, providers=[p])
+            found[f"onnxruntime {short}"] = lambda p=provider: open_onnx(model, _quiet, providers=[p])
     if model.suffix == ".engine" and "tensorrt" in wanted:
         found["tensorrt"] = lambda: open_backend(model, choose_backend(model, "tensorrt"), _quiet)
     if checkpoint is not None and "torch" in wanted:
@@ -40,7 +40,7 @@ def runners(model: Path, checkpoint: Path | None, wanted: set[str]) -> dict[str,
 def skipped(model: Path, checkpoint: Path | None, wanted: set[str]) -> list[str]:
     """Notes on backends asked for that cannot run this model file (rather than silently measuring less)."""
     reasons = {
-        "onnxruntime": None if model.suffix == ".onnx" else "runs .onnx files",
+        "onnxruntime": None if model.suffix in ONNX_SUFFIXES else "runs .onnx and .dfm files",
         "tensorrt": None if model.suffix == ".engine" else "runs .engine files (swapcam export engine)",
         "torch": None if checkpoint is not None else "needs the checkpoint the model was exported from",
     }

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from stream.align import invert_affine
-from stream.backends import SwapBackend, choose_backend, open_backend
+from stream.backends import ONNX_SUFFIXES, SwapBackend, choose_backend, open_backend
 from stream.capture import VideoFileSource
 from stream.label import draw_label
 from stream.landmarks import FaceLandmarker
@@ -30,10 +30,10 @@ from stream.types import BGRFrame
 
 
 def open_sequential_backend(model: Path) -> SwapBackend:
-    if model.suffix == ".onnx":
-        from stream.backends.ort import OrtBackend
+    if model.suffix in ONNX_SUFFIXES:
+        from stream.backends.ort import open_onnx
 
-        return OrtBackend(model, lambda message: None, threads=os.cpu_count())
+        return open_onnx(model, lambda message: None, threads=os.cpu_count())
     return open_backend(model, choose_backend(model), lambda message: None)
 
 

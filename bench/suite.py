@@ -13,7 +13,7 @@ from bench.machine import machine
 from bench.report import SCHEMA, created_now, floor
 from bench.stage_runs import run_stages
 from bench.timing import QUICK, Budget
-from stream.backends import choose_backend, device_swap, open_backend
+from stream.backends import ONNX_SUFFIXES, choose_backend, device_swap, open_backend
 from stream.capture import VideoFileSource
 
 PACES = (30.0, 60.0)
@@ -42,7 +42,7 @@ class BenchOptions:
 
 
 def model_description(options: BenchOptions, resolution: int, precision: str) -> dict[str, object]:
-    if options.model.suffix == ".onnx":
+    if options.model.suffix in ONNX_SUFFIXES:
         cost = onnx_cost(options.model)
     elif options.checkpoint is not None:
         cost = checkpoint_cost(options.checkpoint, 2 if precision == "fp16" else 4)

@@ -3,15 +3,19 @@
   onnx    checkpoint (or run folder) → ONNX with the swapcam metadata, checked for parity on real faces
   verify  check an ONNX file against the model contract; print its metadata, I/O and usable providers
   engine  ONNX → TensorRT engine with a JSON sidecar (needs TensorRT and an NVIDIA GPU)
+  dfm     checkpoint (or run folder) → DeepFaceLab .dfm for DeepFaceLive and FaceFusion (train on faces
+          extracted with `swapcam extract --align dflive`)
 
 examples:
   swapcam export onnx runs/me2them --out me2them.onnx
   swapcam export onnx runs/me2them --out me2them-fp16.onnx --fp16
   swapcam export verify me2them.onnx --run runs/me2them
   swapcam export engine me2them-fp16.onnx --out me2them.engine --fp16
+  swapcam export dfm runs/me2them-dfl --out Them.dfm
 """
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -25,6 +29,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     onnx.add_argument("--direction", choices=("a2b", "b2a"), default="a2b", help="a2b: A's face in, B's out")
     onnx.add_argument("--fp16", action="store_true", help="float16 weights and I/O")
     onnx.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    dfm = actions.add_parser("dfm", help="checkpoint or run folder → .dfm (DeepFaceLive, FaceFusion)")
+    dfm.add_argument(
+        "run", type=Path, metavar="RUN", help="run folder (its latest checkpoint) or checkpoint file"
+    )
+    dfm.add_argument("--out", required=True, type=Path, help="the .dfm file to write")
+    dfm.add_argument("--direction", choices=("a2b", "b2a"), default="a2b", help="a2b: A's face in, B's out")
+    dfm.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    dfm.add_argument(
+        "--force",
+        action="store_true",
+        help="export a model trained on faces of another alignment (DeepFaceLive will misplace the face)",
+    )
     verify = actions.add_parser("verify", help="check an ONNX file against the swapcam model contract")
     verify.add_argument("model", type=Path, metavar="FILE.onnx")
     verify.add_argument("--run", type=Path, help="also check parity against this run or checkpoint")
@@ -42,7 +58,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return {"onnx": _onnx, "verify": _verify, "engine": _engine}[args.action](args)
+    return {"onnx": _onnx, "dfm": _dfm, "verify": _verify, "engine": _engine}[args.action](args)
 
 
 def _onnx(args: argparse.Namespace) -> int:
@@ -50,6 +66,22 @@ def _onnx(args: argparse.Namespace) -> int:
 
     print(f"exporting {args.run} ({args.direction}, {'fp16' if args.fp16 else 'fp32'}, opset {args.opset})")
     report = export_onnx(args.run, args.out, direction=args.direction, fp16=args.fp16, opset=args.opset)
+    print(f"graph: {report.signature.describe()}")
+    print("onnx.checker: ok")
+    print(report.parity.describe())
+    print(f"wrote {report.path} ({report.bytes / 1e6:.1f} MB), trained {report.info.training_steps} steps")
+    return 0
+
+
+def _dfm(args: argparse.Namespace) -> int:
+    from export.dfm_export import export_dfm
+
+    print(f"exporting {args.run} as .dfm ({args.direction}, fp32, opset {args.opset})")
+    report, alignment = export_dfm(args.run, args.out, args.direction, args.opset, args.force)
+    if not alignment.matches:
+        print(f"warning: {alignment.advice}", file=sys.stderr)
+    elif alignment.advice:
+        print(f"note: {alignment.advice}")
     print(f"graph: {report.signature.describe()}")
     print("onnx.checker: ok")
     print(report.parity.describe())

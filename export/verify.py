@@ -60,6 +60,11 @@ def provider_status(path: Path) -> dict[str, str]:
 
 
 def verify_onnx(path: Path, run: Path | None = None) -> VerifyReport:
+    if path.suffix == ".dfm":
+        raise SwapcamError(
+            f"export verify checks swapcam .onnx files; {path.name} is a .dfm: "
+            f"`swapcam doctor --model {path}` loads it and checks its signature"
+        )
     graph = load_onnx(path)
     metadata = {prop.key: prop.value for prop in graph.metadata_props}
     info = parse_metadata(metadata, str(path))

@@ -63,8 +63,9 @@ class ModelInfo:
         )
 
 
-def parse_metadata(metadata: Mapping[str, str], origin: str) -> ModelInfo:
-    """Check and parse contract metadata; ``origin`` names the file in error messages."""
+def parse_metadata(metadata: Mapping[str, str], origin: str, channels: str = "RGB") -> ModelInfo:
+    """Check and parse contract metadata; ``origin`` names the file in error messages. ``channels``: the
+    colour order the file's format has (RGB for swapcam's ONNX, BGR for a ``.dfm``)."""
     missing = [key for key in REQUIRED_METADATA if key not in metadata]
     if missing:
         raise SwapcamError(f"{origin} is not a swapcam model: its metadata lacks {', '.join(missing)}")
@@ -77,9 +78,9 @@ def parse_metadata(metadata: Mapping[str, str], origin: str) -> ModelInfo:
         raise SwapcamError(
             f"{origin} was trained on faces aligned in a way this swapcam cannot crop: {error}"
         ) from error
-    if metadata["channels"] != "RGB" or metadata["precision"] not in PRECISIONS:
+    if metadata["channels"] != channels or metadata["precision"] not in PRECISIONS:
         raise SwapcamError(
-            f"{origin}: expected channels RGB and precision fp32/fp16, "
+            f"{origin}: expected channels {channels} and precision fp32/fp16, "
             f"got {metadata['channels']} and {metadata['precision']}"
         )
     try:
@@ -99,15 +100,15 @@ def parse_metadata(metadata: Mapping[str, str], origin: str) -> ModelInfo:
         raise SwapcamError(f"{origin} has invalid metadata: {error}") from error
 
 
-def metadata_for(info: ModelInfo) -> dict[str, str]:
-    """The metadata_props to write for ``info``."""
+def metadata_for(info: ModelInfo, channels: str = "RGB") -> dict[str, str]:
+    """The metadata_props to write for ``info``; ``channels`` as in ``parse_metadata``."""
     return {
         "swapcam.format_version": FORMAT_VERSION,
         "resolution": str(info.resolution),
         "face_type": info.face_type,
         "coverage": f"{info.coverage:g}",
         "align_template": info.align_template,
-        "channels": "RGB",
+        "channels": channels,
         "identity_a": info.identity_a,
         "identity_b": info.identity_b,
         "direction": info.direction,

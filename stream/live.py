@@ -21,7 +21,14 @@ from typing import Protocol, TextIO
 
 import numpy as np
 
-from stream.backends import BLEND_DEVICES, SwapBackend, choose_backend, device_swap, open_backend
+from stream.backends import (
+    BLEND_DEVICES,
+    SwapBackend,
+    apply_morph,
+    choose_backend,
+    device_swap,
+    open_backend,
+)
 from stream.blend import BlendOptions, warm_up
 from stream.capture import Source
 from stream.metrics import RunLog, format_rolling, rolling, summarise, timeline
@@ -54,6 +61,7 @@ class LiveOptions:
     backend: str = "auto"
     max_faces: int = 1
     blend_device: str = "auto"  # "auto": on the GPU when the model runs on CUDA; "cpu"; "cuda"
+    morph: float | None = None  # AMP .dfm models only; None: the model's default
     label: bool = True
     overlay: bool = False
     stats: bool = False
@@ -67,6 +75,8 @@ class LiveOptions:
             raise ValueError(
                 f"blend device must be one of {', '.join(BLEND_DEVICES)}, got {self.blend_device!r}"
             )
+        if self.morph is not None and not 0.0 <= self.morph <= 1.0:
+            raise ValueError(f"morph must be 0..1, got {self.morph}")
 
 
 @dataclass(frozen=True)
@@ -141,6 +151,7 @@ def run_live(
     backend = open_backend(options.model, choice, say)
     with ExitStack() as owned:
         owned.callback(backend.close)
+        apply_morph(backend, options.morph, say)
         gpu = _open_gpu_swapper(backend, options, say)
         if gpu is not None:
             owned.callback(gpu.close)

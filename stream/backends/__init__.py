@@ -2,9 +2,9 @@
 
 A backend owns a loaded model and turns a batch of aligned crops (every face of one frame) into swapped
 faces and masks. Backend modules are imported only when chosen, so running an ONNX model never imports
-torch. Which backend can run a model follows from the file: ``.engine`` → TensorRT, ``.onnx`` → ONNX
-Runtime (which itself picks TensorRT → CUDA → CPU execution providers), a checkpoint ``.pt`` or a training
-run folder → torch.
+torch. Which backend can run a model follows from the file: ``.engine`` → TensorRT, ``.onnx`` and
+DeepFaceLab's ``.dfm`` → ONNX Runtime (which itself picks TensorRT → CUDA → CPU execution providers), a
+checkpoint ``.pt`` or a training run folder → torch.
 """
 
 import importlib
@@ -47,6 +47,30 @@ class CudaSwap(Protocol):
     def forward_cuda(self, faces: Any) -> tuple[Any, Any]: ...
 
 
+@runtime_checkable
+class Morphing(Protocol):
+    """A backend whose model can lean its swap more or less toward the target (AMP ``.dfm`` models)."""
+
+    has_morph: bool
+    morph: float
+
+    def set_morph(self, value: float) -> None: ...
+
+
+def apply_morph(backend: SwapBackend, value: float | None, log: Log) -> None:
+    """``--morph``: set it on a model that has a morph input, refuse it for one that does not."""
+    if isinstance(backend, Morphing) and backend.has_morph:
+        if value is not None:
+            backend.set_morph(value)
+        log(f"morph {backend.morph:g} (--morph 0..1 changes it)")
+    elif value is not None:
+        raise SwapcamError(
+            f"--morph needs a .dfm model with a morph_value input, and this run uses {backend.describe()}"
+        )
+
+
+ONNX_SUFFIXES = (".onnx", ".dfm")  # files ONNX Runtime runs: swapcam's models and DeepFaceLab's
+
 BLEND_DEVICES = ("auto", "cpu", "cuda")  # where crop and paste-back run; auto: on the GPU when the model is
 
 
@@ -76,7 +100,9 @@ def _is_checkpoint(path: Path) -> bool:
 REGISTRY = MappingProxyType(
     {
         "tensorrt": BackendEntry("stream.backends.trt", ".engine files", lambda p: p.suffix == ".engine"),
-        "onnxruntime": BackendEntry("stream.backends.ort", ".onnx files", lambda p: p.suffix == ".onnx"),
+        "onnxruntime": BackendEntry(
+            "stream.backends.ort", ".onnx and .dfm files", lambda p: p.suffix in ONNX_SUFFIXES
+        ),
         "torch": BackendEntry(
             "stream.backends.checkpoint", "checkpoints (.pt) and run folders", _is_checkpoint
         ),

@@ -1,6 +1,7 @@
-"""ONNX Runtime backend: execution providers TensorRT → CUDA → CPU, whichever load.
+"""ONNX Runtime backends: swapcam's ``.onnx`` models and DeepFaceLab/DeepFaceLive ``.dfm`` models, on the
+execution providers TensorRT → CUDA → CPU, whichever load.
 
-On a GPU the call goes through IO binding: the input is bound from host memory, the outputs are left on
+On a GPU the call goes through IO binding: inputs are bound from host memory, the outputs are left on
 the device for ONNX Runtime to allocate and copied back once (not yet run on a GPU; preallocated outputs and
 a TensorRT engine cache are still to do). On a CPU the session gets a small thread count without spinning,
 because the pipeline's other stages need the remaining cores. A session that ends up on the CPU although
@@ -9,12 +10,21 @@ GPU providers were installed is reported with a warning, never silently.
 
 import os
 import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from stream.backends import CropBatch, FaceBatch, Log, MaskBatch, from_model_output, to_model_input
+from stream.backends import (
+    CropBatch,
+    FaceBatch,
+    Log,
+    MaskBatch,
+    SwapBackend,
+    from_model_output,
+    to_model_input,
+)
 from stream.contract import INPUT_NAME, OUTPUT_NAMES, ModelInfo, parse_metadata
 from stream.errors import SwapcamError
 
@@ -40,16 +50,25 @@ def cpu_threads(cores: int | None) -> int:
     return max(1, min(4, (cores or 1) // 2))
 
 
-def open_backend(model: Path, log: Log) -> "OrtBackend":
-    return OrtBackend(model, log)
+def open_backend(model: Path, log: Log) -> SwapBackend:
+    return open_onnx(model, log)
 
 
-class OrtBackend:
-    name = "onnxruntime"
+def open_onnx(
+    model: Path, log: Log, providers: list[str] | None = None, threads: int | None = None
+) -> SwapBackend:
+    """The backend for an ONNX file: a ``.dfm`` gets the DeepFaceLive adapter, others the contract's."""
+    if model.suffix == ".dfm":
+        from stream.backends.dfm import DfmBackend
 
-    def __init__(
-        self, model: Path, log: Log, providers: list[str] | None = None, threads: int | None = None
-    ) -> None:
+        return DfmBackend(model, log, providers, threads)
+    return OrtBackend(model, log, providers, threads)
+
+
+class OrtSession:
+    """An ONNX Runtime inference session on the fastest providers that load; owns the session."""
+
+    def __init__(self, model: Path, log: Log, providers: list[str] | None, threads: int | None) -> None:
         """``providers``: exactly these (benchmarks compare them); default: the fastest that load.
         ``threads``: CPU intra-op threads; default: ``cpu_threads`` of this machine."""
         import onnxruntime as ort
@@ -67,23 +86,62 @@ class OrtBackend:
             raise SwapcamError(
                 f"{model} is not a loadable ONNX model: {str(error).splitlines()[0]}"
             ) from error
-        self.info: ModelInfo = parse_metadata(self._session.get_modelmeta().custom_metadata_map, str(model))
-        self._check_signature(model)
         self.providers: list[str] = self._session.get_providers()
-        self._dtype = np.float16 if self.info.precision == "fp16" else np.float32
-        self._on_gpu = bool(GPU_PROVIDERS & set(self.providers))
-        if GPU_PROVIDERS & set(requested) and not self._on_gpu:
+        self.on_gpu = bool(GPU_PROVIDERS & set(self.providers))
+        if GPU_PROVIDERS & set(requested) and not self.on_gpu:
             warnings.warn(
                 f"onnxruntime could not load {', '.join(sorted(GPU_PROVIDERS & set(requested)))}: "
                 "running on the CPU (see `swapcam doctor`)",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         log(f"onnxruntime {ort.__version__}: providers {', '.join(self.providers)}")
 
+    @property
+    def metadata(self) -> dict[str, str]:
+        return dict(self._session.get_modelmeta().custom_metadata_map)
+
+    @property
+    def inputs(self) -> list[Any]:
+        """The graph inputs (``name``, ``shape``, ``type``), in order."""
+        return list(self._session.get_inputs())
+
+    @property
+    def output_names(self) -> list[str]:
+        return [item.name for item in self._session.get_outputs()]
+
+    def run(self, feeds: Mapping[str, np.ndarray], outputs: Sequence[str]) -> list[np.ndarray]:
+        if not self.on_gpu:
+            return list(self._session.run(list(outputs), dict(feeds)))
+        binding = self._session.io_binding()
+        for name, value in feeds.items():
+            binding.bind_cpu_input(name, value)
+        for name in outputs:
+            binding.bind_output(name, "cuda")
+        self._session.run_with_iobinding(binding)
+        return list(binding.copy_outputs_to_cpu())
+
+    def close(self) -> None:
+        self._session = None
+
+
+class OrtBackend:
+    """A model that follows swapcam's contract (``stream.contract``)."""
+
+    name = "onnxruntime"
+
+    def __init__(
+        self, model: Path, log: Log, providers: list[str] | None = None, threads: int | None = None
+    ) -> None:
+        self._session = OrtSession(model, log, providers, threads)
+        self.info: ModelInfo = parse_metadata(self._session.metadata, str(model))
+        self._check_signature(model)
+        self.providers = self._session.providers
+        self._dtype = np.float16 if self.info.precision == "fp16" else np.float32
+
     def _check_signature(self, model: Path) -> None:
-        inputs = [item.name for item in self._session.get_inputs()]
-        outputs = [item.name for item in self._session.get_outputs()]
+        inputs = [item.name for item in self._session.inputs]
+        outputs = self._session.output_names
         if inputs != [INPUT_NAME] or sorted(outputs) != sorted(OUTPUT_NAMES):
             raise SwapcamError(
                 f"{model}: expected input {INPUT_NAME!r} and outputs {', '.join(OUTPUT_NAMES)}, "
@@ -91,20 +149,11 @@ class OrtBackend:
             )
 
     def swap(self, crops: CropBatch) -> tuple[FaceBatch, MaskBatch]:
-        faces = to_model_input(crops, self._dtype)
-        if not self._on_gpu:
-            swapped, mask = self._session.run(list(OUTPUT_NAMES), {INPUT_NAME: faces})
-            return from_model_output(swapped, mask)
-        binding = self._session.io_binding()
-        binding.bind_cpu_input(INPUT_NAME, faces)
-        for name in OUTPUT_NAMES:
-            binding.bind_output(name, "cuda")
-        self._session.run_with_iobinding(binding)
-        swapped, mask = binding.copy_outputs_to_cpu()
+        swapped, mask = self._session.run({INPUT_NAME: to_model_input(crops, self._dtype)}, OUTPUT_NAMES)
         return from_model_output(swapped, mask)
 
     def describe(self) -> str:
         return f"onnxruntime ({self.providers[0]}, {self.info.precision})"
 
     def close(self) -> None:
-        self._session = None
+        self._session.close()

@@ -8,6 +8,7 @@ examples:
   swapcam live --model me2them.onnx --camera 0 --vcam --width 1280 --height 720 --fps 30
   swapcam live --source clip.mp4 --output swapped.mp4 --report latency.json
   swapcam live --source clip.mp4 --realtime --preview
+  swapcam live --model Celebrity.dfm --camera 0 --vcam
 """
 
 import argparse
@@ -28,7 +29,9 @@ BLEND_DEVICES = ("auto", "cpu", "cuda")  # stream.backends.BLEND_DEVICES, repeat
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--model", type=Path, help=".onnx, .engine, checkpoint .pt or run folder (default: demo)"
+        "--model",
+        type=Path,
+        help=".onnx, DeepFaceLab/DeepFaceLive .dfm, .engine, checkpoint .pt or run folder (default: demo)",
     )
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--camera", type=int, metavar="N", help="camera index (/dev/videoN on Linux)")
@@ -54,6 +57,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="where faces are cropped and pasted back (default auto: on the GPU when the model runs on CUDA)",
     )
+    parser.add_argument(
+        "--morph",
+        type=float,
+        help=".dfm models with a morph input (AMP): how far the face leans toward the target, 0..1 "
+        "(default 0.75, as in DeepFaceLive)",
+    )
     parser.add_argument("--max-faces", type=int, default=1, help="faces swapped per frame, 1..8 (default 1)")
     parser.add_argument("--no-label", action="store_true", help="do not draw the 'AI-modified' label")
     parser.add_argument("--overlay", action="store_true", help="draw fps and latency on the output")
@@ -78,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
             backend=args.backend,
             max_faces=args.max_faces,
             blend_device=args.blend_device,
+            morph=args.morph,
             label=not args.no_label,
             overlay=args.overlay,
             stats=args.stats,

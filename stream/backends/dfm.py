@@ -1,0 +1,73 @@
+"""DeepFaceLab/DeepFaceLive ``.dfm`` models behind the backend protocol (format: ``stream.dfm``).
+
+Faces go in as the crops are (BGR, NHWC), scaled to [0, 1]; the swapped face comes back in BGR and its
+mask is the product of the two masks, as DeepFaceLive merges by default. A model with a ``morph_value``
+input gets DeepFaceLive's default 0.75 unless ``set_morph`` says otherwise. A graph with a fixed batch
+size is run face by face.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from stream.backends import CropBatch, FaceBatch, Log, MaskBatch
+from stream.backends.ort import OrtSession
+from stream.contract import ModelInfo
+from stream.dfm import DEFAULT_MORPH, FACE_INPUT, MORPH_INPUT, OUTPUTS, dfm_info, read_signature
+from stream.errors import SwapcamError
+
+
+class DfmBackend:
+    name = "onnxruntime"
+
+    def __init__(
+        self, model: Path, log: Log, providers: list[str] | None = None, threads: int | None = None
+    ) -> None:
+        self._session = OrtSession(model, log, providers, threads)
+        try:
+            inputs = [(item.name, item.shape) for item in self._session.inputs]
+            self._signature = read_signature(inputs, self._session.output_names, str(model))
+            self.info: ModelInfo = dfm_info(self._signature, self._session.metadata, model.stem, str(model))
+        except SwapcamError:
+            self._session.close()
+            raise
+        self.providers = self._session.providers
+        self._morph = np.array([DEFAULT_MORPH], np.float32)
+        log(f".dfm {self.info.resolution} px, faces cropped with {self.info.align_spec}")
+
+    @property
+    def has_morph(self) -> bool:
+        return self._signature.morph
+
+    @property
+    def morph(self) -> float:
+        return float(self._morph[0])
+
+    def set_morph(self, value: float) -> None:
+        """How far the swap leans toward the celebrity, 0..1 (AMP models' ``morph_value`` input)."""
+        if not 0.0 <= value <= 1.0:
+            raise SwapcamError(f"--morph must be 0..1, got {value}")
+        self._morph = np.array([value], np.float32)
+
+    def swap(self, crops: CropBatch) -> tuple[FaceBatch, MaskBatch]:
+        if crops.ndim != 4 or crops.shape[3] != 3 or crops.dtype != np.uint8:
+            raise ValueError(f"expected (N, R, R, 3) uint8 crops, got {crops.shape} {crops.dtype}")
+        faces = crops.astype(np.float32) * np.float32(1.0 / 255.0)
+        if self._signature.fixed_batch is None:
+            return self._run(faces)
+        step = self._signature.fixed_batch
+        parts = [self._run(faces[start : start + step]) for start in range(0, len(faces), step)]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def _run(self, faces: np.ndarray) -> tuple[FaceBatch, MaskBatch]:
+        feeds = {FACE_INPUT: faces, **({MORPH_INPUT: self._morph} if self._signature.morph else {})}
+        face_mask, celeb, celeb_mask = self._session.run(feeds, OUTPUTS)
+        mask = np.clip(face_mask[..., 0] * celeb_mask[..., 0], 0.0, 1.0, dtype=np.float32)
+        return np.clip(celeb, 0.0, 1.0, dtype=np.float32), mask
+
+    def describe(self) -> str:
+        morph = f", morph {self.morph:g}" if self._signature.morph else ""
+        return f"onnxruntime ({self.providers[0]}, .dfm {self.info.resolution} px{morph})"
+
+    def close(self) -> None:
+        self._session.close()
