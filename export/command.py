@@ -35,7 +35,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     dfm.add_argument("--out", required=True, type=Path, help="the .dfm file to write")
     dfm.add_argument("--direction", choices=("a2b", "b2a"), default="a2b", help="a2b: A's face in, B's out")
-    dfm.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    dfm.add_argument("--opset", type=int, default=17, help="ONNX opset, 12..18 (default 17)")
     dfm.add_argument(
         "--force",
         action="store_true",

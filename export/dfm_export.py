@@ -31,6 +31,7 @@ from trained.checkpoint import DECODER, load_model, model_info
 from trained.model import SwapAutoencoder, SwapDirection
 
 IR_VERSION = 8
+OPSETS = (12, 18)  # what IR version 8 allows, from DeepFaceLab's 12 up
 SOURCE_DECODER = {"a2b": "a", "b2a": "b"}  # direction → the decoder of the face that goes in
 
 
@@ -73,6 +74,12 @@ def check_alignment(info: ModelInfo) -> AlignmentCheck:
             "train on those faces, then export",
         )
     default = DFLIVE.coverage[1]
+    if round(info.coverage, 1) != info.coverage:
+        return AlignmentCheck(
+            True,
+            f"the model was trained at coverage {info.coverage:g}, and DeepFaceLive sets Face coverage in "
+            "steps of 0.1: extract at such a coverage for the crops to match there",
+        )
     if info.coverage != default:
         return AlignmentCheck(
             True,
@@ -107,9 +114,8 @@ def trace_dfm(module: nn.Module, resolution: int, opset: int) -> onnx.ModelProto
     return graph
 
 
-def dfm_outputs(payload: bytes, faces_rgb: np.ndarray) -> dict[str, np.ndarray]:
+def dfm_outputs(session: ort.InferenceSession, faces_rgb: np.ndarray) -> dict[str, np.ndarray]:
     """The ``.dfm``'s outputs for (N, 3, R, R) RGB faces, turned back into the contract's layout."""
-    session = ort.InferenceSession(payload, providers=["CPUExecutionProvider"])
     face_mask, swapped, swapped_mask = session.run(
         list(OUTPUTS), {FACE_INPUT: np.ascontiguousarray(faces_rgb[:, ::-1].transpose(0, 2, 3, 1))}
     )
@@ -136,6 +142,11 @@ def export_dfm(
         raise SwapcamError(f"--direction must be a2b or b2a, got {direction!r}")
     if out.suffix != ".dfm":
         raise SwapcamError(f"--out expects a .dfm file, got {out.name!r}")
+    if not OPSETS[0] <= opset <= OPSETS[1]:
+        raise SwapcamError(
+            f"--opset must be {OPSETS[0]}..{OPSETS[1]} for a .dfm (IR version {IR_VERSION}, which "
+            f"DeepFaceLive's ONNX Runtime 1.15 reads), got {opset}"
+        )
     model, state = load_model(source)
     info = model_info(state, direction, "fp32")
     alignment = check_alignment(info)
@@ -144,17 +155,12 @@ def export_dfm(
     graph = trace_dfm(DfmGraph(model, direction).eval(), info.resolution, opset)
     onnx.helper.set_model_props(graph, metadata_for(info, channels="BGR"))
     onnx.checker.check_model(graph, full_check=True)
-    read_signature(
-        [
-            (value.name, [d.dim_param or d.dim_value for d in value.type.tensor_type.shape.dim])
-            for value in graph.graph.input
-        ],
-        [value.name for value in graph.graph.output],
-        str(out),
-    )
     payload = graph.SerializeToString()
+    session = ort.InferenceSession(payload, providers=["CPUExecutionProvider"])
+    inputs = [(item.name, item.shape, item.type) for item in session.get_inputs()]
+    read_signature(inputs, [item.name for item in session.get_outputs()], str(out))  # as swapcam loads it
     faces = sample_faces(info.align_spec)
-    parity = compare(torch_reference(model, direction, faces), dfm_outputs(payload, faces), "fp32")
+    parity = compare(torch_reference(model, direction, faces), dfm_outputs(session, faces), "fp32")
     if not parity.passed:
         raise SwapcamError(f"export failed, nothing written: {parity.describe()}")
     write_atomically(out, payload)

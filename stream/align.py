@@ -119,9 +119,8 @@ DFLIVE = Alignment(
 )
 ALIGNMENTS = MappingProxyType({"swapcam": SWAPCAM, "dflive": DFLIVE})  # by the name users type
 _BY_TEMPLATE = MappingProxyType({alignment.template: alignment for alignment in ALIGNMENTS.values()})
-FACE_TYPES = SWAPCAM.face_types
 
-MIN_SIZE, MAX_SIZE = 64, 512
+MIN_SIZE, MAX_SIZE = 64, 640  # 640: the largest DeepFaceLab trains (its .dfm models)
 
 
 def alignment_of(template: str) -> Alignment:

@@ -19,7 +19,7 @@ A ``.dfm`` carries no alignment of its own; one exported by swapcam also carries
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from stream.align import DFLIVE
+from stream.align import DFLIVE, MAX_SIZE, MIN_SIZE
 from stream.contract import ModelInfo, parse_metadata
 from stream.errors import SwapcamError
 
@@ -27,8 +27,9 @@ FACE_INPUT = "in_face:0"
 MORPH_INPUT = "morph_value:0"
 OUTPUTS = ("out_face_mask:0", "out_celeb_face:0", "out_celeb_face_mask:0")
 DEFAULT_MORPH = 0.75
+FLOAT = "tensor(float)"  # ONNX Runtime's name of float32
 EXPECTED = (
-    f"inputs [{FACE_INPUT} (N, R, R, 3)] or [{FACE_INPUT}, {MORPH_INPUT} (1,)] "
+    f"float32 inputs [{FACE_INPUT} (N, R, R, 3)] or [{FACE_INPUT}, {MORPH_INPUT} (1,)] "
     f"and outputs [{', '.join(OUTPUTS)}] in this order"
 )
 
@@ -41,21 +42,28 @@ class DfmSignature:
 
 
 def read_signature(
-    inputs: Sequence[tuple[str, Sequence[object]]], outputs: Sequence[str], origin: str
+    inputs: Sequence[tuple[str, Sequence[object], str]], outputs: Sequence[str], origin: str
 ) -> DfmSignature:
-    """Check a graph's (name, shape) inputs and output names against the format; one-line error if not."""
-    names = [name for name, _ in inputs]
+    """Check a graph's (name, shape, element type) inputs and output names against the format; one-line
+    error if not. Element types as ONNX Runtime names them (``tensor(float)``)."""
+    names = [name for name, _, _ in inputs]
     if names not in ([FACE_INPUT], [FACE_INPUT, MORPH_INPUT]) or list(outputs) != list(OUTPUTS):
         raise SwapcamError(
             f"{origin} is not a DeepFaceLab .dfm face model: expected {EXPECTED}, "
             f"it has inputs {names} and outputs {list(outputs)}"
         )
+    types = [kind for _, _, kind in inputs]
+    if any(kind != FLOAT for kind in types) or (len(inputs) == 2 and list(inputs[1][1]) != [1]):
+        found = ", ".join(f"{name} {kind} {tuple(shape)}" for name, shape, kind in inputs)
+        raise SwapcamError(f"{origin}: expected {EXPECTED}, it has {found}")
     shape = list(inputs[0][1])
     size = shape[1] if len(shape) == 4 else None
     if not (isinstance(size, int) and size == shape[2] and shape[3] == 3):
         raise SwapcamError(
             f"{origin}: expected {FACE_INPUT} of shape (N, R, R, 3) with a fixed R, it has {tuple(shape)}"
         )
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise SwapcamError(f"{origin}: expected a resolution of {MIN_SIZE}..{MAX_SIZE} px, it has {size}")
     batch = shape[0] if isinstance(shape[0], int) and shape[0] > 0 else None
     return DfmSignature(resolution=size, fixed_batch=batch, morph=len(names) == 2)
 

@@ -72,7 +72,7 @@ def _meta_json(faceset: FaceSet) -> str:
         {
             "format_version": FORMAT_VERSION,
             "align_template": faceset.align_template,
-            "spec": asdict(faceset.spec),
+            "spec": {key: value for key, value in asdict(faceset.spec).items() if key != "template"},
             "landmark_count": faceset.landmark_count,
             "sources": [asdict(source) for source in faceset.sources],
         }

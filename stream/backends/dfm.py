@@ -3,7 +3,7 @@
 Faces go in as the crops are (BGR, NHWC), scaled to [0, 1]; the swapped face comes back in BGR and its
 mask is the product of the two masks, as DeepFaceLive merges by default. A model with a ``morph_value``
 input gets DeepFaceLive's default 0.75 unless ``set_morph`` says otherwise. A graph with a fixed batch
-size is run face by face.
+size is run in batches of that size.
 """
 
 from pathlib import Path
@@ -25,7 +25,7 @@ class DfmBackend:
     ) -> None:
         self._session = OrtSession(model, log, providers, threads)
         try:
-            inputs = [(item.name, item.shape) for item in self._session.inputs]
+            inputs = [(item.name, item.shape, item.type) for item in self._session.inputs]
             self._signature = read_signature(inputs, self._session.output_names, str(model))
             self.info: ModelInfo = dfm_info(self._signature, self._session.metadata, model.stem, str(model))
         except SwapcamError:
@@ -53,11 +53,18 @@ class DfmBackend:
         if crops.ndim != 4 or crops.shape[3] != 3 or crops.dtype != np.uint8:
             raise ValueError(f"expected (N, R, R, 3) uint8 crops, got {crops.shape} {crops.dtype}")
         faces = crops.astype(np.float32) * np.float32(1.0 / 255.0)
-        if self._signature.fixed_batch is None:
-            return self._run(faces)
         step = self._signature.fixed_batch
-        parts = [self._run(faces[start : start + step]) for start in range(0, len(faces), step)]
+        if step is None:
+            return self._run(faces)
+        parts = [self._run_padded(faces[start : start + step], step) for start in range(0, len(faces), step)]
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def _run_padded(self, faces: np.ndarray, batch: int) -> tuple[FaceBatch, MaskBatch]:
+        """A graph with a fixed batch takes exactly ``batch`` faces: fill up with blank ones, drop theirs."""
+        count = len(faces)
+        blank = np.zeros((batch - count, *faces.shape[1:]), faces.dtype)
+        swapped, masks = self._run(np.concatenate([faces, blank]) if count < batch else faces)
+        return swapped[:count], masks[:count]
 
     def _run(self, faces: np.ndarray) -> tuple[FaceBatch, MaskBatch]:
         feeds = {FACE_INPUT: faces, **({MORPH_INPUT: self._morph} if self._signature.morph else {})}

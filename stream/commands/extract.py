@@ -23,7 +23,7 @@ ALIGN_CHOICES = ("swapcam", "dflive")  # stream.align.ALIGNMENTS, named here so 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("sources", nargs="+", type=Path, metavar="SRC", help="video, image or folder")
     parser.add_argument("--out", required=True, type=Path, help="output folder (created if missing)")
-    parser.add_argument("--size", type=int, default=256, help="crop side in pixels, 64..512 (default 256)")
+    parser.add_argument("--size", type=int, default=256, help="crop side in pixels, 64..640 (default 256)")
     parser.add_argument(
         "--face-type",
         default="whole_face",

@@ -16,11 +16,12 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from export.dfm_export import export_dfm
+from export.dfm_export import check_alignment, export_dfm
 from export.onnx_export import export_onnx
 from stream.align import DFLIVE, AlignSpec, align_face
 from stream.backends import choose_backend, open_backend
 from stream.cli import main
+from stream.contract import ModelInfo
 from stream.errors import SwapcamError
 from stream.extract import ExtractOptions, extract
 from stream.landmarks import FaceLandmarker
@@ -109,7 +110,10 @@ def test_the_dfm_swaps_faces_like_the_onnx_export_of_the_same_run(dflive_models,
     assert dfm_faces.shape == onnx_faces.shape == (len(dflive_crops), 64, 64, 3)
     np.testing.assert_allclose(dfm_faces, onnx_faces, atol=1e-5)  # BGR both, fp32 tolerance
     # the .dfm's mask is the swapped face's mask (the .onnx's) times the input face's own mask
-    assert np.all(dfm_masks <= onnx_masks + 1e-6) and dfm_masks.std() > 0
+    session = ort.InferenceSession(str(dflive_models["dfm"]), providers=["CPUExecutionProvider"])
+    face_mask = session.run(["out_face_mask:0"], {"in_face:0": dflive_crops.astype(np.float32) / 255})[0]
+    np.testing.assert_allclose(dfm_masks, onnx_masks * face_mask[..., 0], atol=1e-5)
+    assert face_mask.std() > 0
 
 
 def test_exporting_a_model_of_another_alignment_is_refused_unless_forced(small_run, tmp_path, capsys):
@@ -132,6 +136,8 @@ def test_export_dfm_command_reports_and_rejects_bad_output(dflive_run, tmp_path,
     assert "in_face:0 float32 (batch, 64, 64, 3) → out_face_mask:0" in out and ": ok" in out
     assert main(["export", "dfm", str(dflive_run), "--out", str(tmp_path / "m.onnx")]) == 1
     assert "--out expects a .dfm file" in capsys.readouterr().err
+    assert main(["export", "dfm", str(dflive_run), "--out", str(tmp_path / "n.dfm"), "--opset", "19"]) == 1
+    assert "--opset must be 12..18 for a .dfm" in capsys.readouterr().err
     assert main(["export", "verify", str(tmp_path / "m.dfm")]) == 1
     assert "swapcam doctor --model" in capsys.readouterr().err
 
@@ -155,3 +161,20 @@ def test_live_runs_a_dfm_end_to_end_into_a_file(dflive_models, sample_paths, tmp
     assert "72 frames, 72 with a face" in err
     frames = [frame for _, frame in read_video(out)]
     assert len(frames) == 72 and frames[0].shape == (360, 640, 3)
+
+
+@pytest.mark.parametrize(
+    ("template", "coverage", "matches", "advice"),
+    [
+        (DFLIVE.template, 2.2, True, ""),
+        (DFLIVE.template, 1.8, True, "set Face coverage to 1.8 in DeepFaceLive's face aligner (default 2.2)"),
+        (DFLIVE.template, 2.25, True, "sets Face coverage in steps of 0.1"),
+        ("swapcam-fm2d-v1", 1.0, False, "extract with `swapcam extract --align dflive`"),
+    ],
+)
+def test_the_export_says_what_deepfacelive_needs_to_crop_like_the_training(
+    template, coverage, matches, advice
+):
+    info = ModelInfo(64, "whole_face", coverage, template, "a", "b", "a2b", 3, "swapcam", "fp32")
+    check = check_alignment(info)
+    assert check.matches == matches and advice in check.advice and bool(check.advice) == bool(advice)

@@ -45,7 +45,7 @@ def test_umeyama_rejects_degenerate_input(bad):
         align.umeyama(bad, np.arange(bad.size, dtype=float).reshape(bad.shape))
 
 
-@pytest.mark.parametrize("size", [64, 100, 256, 512])
+@pytest.mark.parametrize("size", [64, 100, 256, 640])
 @pytest.mark.parametrize(
     ("face_type", "template", "coverage"),
     [
@@ -98,7 +98,7 @@ def test_coverage_adds_context_around_the_region():
     [
         {"face_type": "head"},
         {"size": 63},
-        {"size": 513},
+        {"size": 641},
         {"coverage": 0.4},
         {"coverage": 2.1},
         {"template": "dfl-68"},

@@ -48,9 +48,11 @@ def test_subcommands_load_lazily():
 
 def test_the_live_command_offers_what_the_runtime_accepts():
     from stream import backends
-    from stream.commands import live
+    from stream.align import ALIGNMENTS
+    from stream.commands import extract, live
 
     assert set(live.BACKENDS) == set(backends.CHOICES) and live.BLEND_DEVICES == backends.BLEND_DEVICES
+    assert tuple(ALIGNMENTS) == extract.ALIGN_CHOICES
 
 
 def test_samples_prints_the_paths_of_the_clips(capsys, sample_paths):

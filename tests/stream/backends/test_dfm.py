@@ -110,12 +110,14 @@ def test_morph_is_refused_for_models_without_a_morph_input(tmp_path, exported):
         backend.close()
 
 
-def test_a_graph_with_a_fixed_batch_of_one_runs_face_by_face(tmp_path, crops):
-    backend = open_dfm(dfl_like_graph(tmp_path / "one.dfm", batch=1, morph=False))
-    faces, masks = backend.swap(crops)
+@pytest.mark.parametrize("batch", [1, 2])
+def test_a_graph_with_a_fixed_batch_runs_any_number_of_faces(tmp_path, crops, batch):
+    backend = open_dfm(dfl_like_graph(tmp_path / "fixed.dfm", batch=batch, morph=False))
+    for count in (1, 3):
+        faces, masks = backend.swap(crops[:count])
+        assert faces.shape == (count, RES, RES, 3) and masks.shape == (count, RES, RES)
+        np.testing.assert_allclose(faces, 1 - crops[:count].astype(np.float32) / 255, atol=1e-6)
     backend.close()
-    assert faces.shape == (3, RES, RES, 3) and masks.shape == (3, RES, RES)
-    np.testing.assert_allclose(faces, 1 - crops.astype(np.float32) / 255, atol=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -137,26 +139,38 @@ def test_a_dfm_with_another_signature_is_one_line_naming_expected_and_found(
     errors = [line for line in err if "error" in line.lower()]
     assert code == 1 and len(errors) == 1 and "Traceback" not in "".join(err), err
     assert errors[0].startswith("swapcam live: error:")
-    assert "is not a DeepFaceLab .dfm face model: expected inputs [in_face:0 (N, R, R, 3)]" in errors[0]
+    assert (
+        "is not a DeepFaceLab .dfm face model: expected float32 inputs [in_face:0 (N, R, R, 3)]" in errors[0]
+    )
     assert (
         "out_face_mask:0, out_celeb_face:0, out_celeb_face_mask:0] in this order" in errors[0]
         and found in errors[0]
     )
 
 
+F32, F16 = "tensor(float)", "tensor(float16)"
+
+
 @pytest.mark.parametrize(
     ("inputs", "message"),
     [
-        ([("in_face:0", ["N", 96, 96, 3])], None),
-        ([("in_face:0", [1, 224, 224, 3]), ("morph_value:0", [1])], None),
-        ([("face", ["N", 3, 96, 96])], "it has inputs ['face']"),
+        ([("in_face:0", ["N", 96, 96, 3], F32)], None),
+        ([("in_face:0", [None, 640, 640, 3], F32)], None),
+        ([("in_face:0", [2, 224, 224, 3], F32), ("morph_value:0", [1], F32)], None),
+        ([("face", ["N", 3, 96, 96], F32)], "it has inputs ['face']"),
         (
-            [("in_face:0", ["N", 3, 96, 96])],
+            [("in_face:0", ["N", 3, 96, 96], F32)],
             "of shape (N, R, R, 3) with a fixed R, it has ('N', 3, 96, 96)",
         ),
-        ([("in_face:0", ["N", "h", "w", 3])], "with a fixed R"),
+        ([("in_face:0", ["N", "h", "w", 3], F32)], "with a fixed R"),
+        ([("in_face:0", ["N", 768, 768, 3], F32)], "expected a resolution of 64..640 px, it has 768"),
+        ([("in_face:0", ["N", 96, 96, 3], F16)], "it has in_face:0 tensor(float16) ('N', 96, 96, 3)"),
         (
-            [("morph_value:0", [1]), ("in_face:0", ["N", 96, 96, 3])],
+            [("in_face:0", ["N", 96, 96, 3], F32), ("morph_value:0", [2], F32)],
+            "morph_value:0 tensor(float) (2,)",
+        ),
+        (
+            [("morph_value:0", [1], F32), ("in_face:0", ["N", 96, 96, 3], F32)],
             "it has inputs ['morph_value:0', 'in_face:0']",
         ),
     ],
@@ -166,10 +180,8 @@ def test_signature_reading(inputs, message):
     if message is None:
         signature = read_signature(inputs, outputs, "m.dfm")
         assert signature.resolution == inputs[0][1][1] and signature.morph == (len(inputs) == 2)
-        assert signature.fixed_batch == (1 if inputs[0][1][0] == 1 else None)
+        batch = inputs[0][1][0]
+        assert signature.fixed_batch == (batch if isinstance(batch, int) else None)
     else:
-        with pytest.raises(
-            SwapcamError,
-            match=re.escape(message),
-        ):
+        with pytest.raises(SwapcamError, match=re.escape(message)):
             read_signature(inputs, outputs, "m.dfm")
