@@ -1,12 +1,15 @@
 """Training throughput per preset: real training steps (augmentation included) on the sample faces.
 
-    python -m bench.training [--device auto|cpu|cuda] [--out FILE.json] [--seconds 20]
+    python -m bench.training [--device auto|cpu|cuda] [--augment-on cpu device] [--out FILE.json]
+                             [--seconds 20]
 
 Each preset runs at its default resolution with a batch per device: on the CPU one that fits a
 laptop-class machine, on a CUDA GPU one that keeps it busy. A step trains both identities, so samples/s
 counts 2 x batch per step. Warm-up steps are excluded; each preset runs at least --seconds and at least
---min-steps steps. The machine and the device are named in the output, written by default to
-bench/results/training-cpu.json or training-gpu.json.
+--min-steps steps. ``--augment-on`` compares where batches are augmented (OpenCV on the host, or torch on the
+training device), each in the same run; by default both on a GPU, the host alone on a CPU. The machine and
+the device are named in the output, written by default to bench/results/training-cpu.json or
+training-gpu.json.
 """
 
 import argparse
@@ -42,6 +45,7 @@ class Throughput:
     batch: int
     device: str
     device_name: str
+    augment_on: str
     steps: int
     seconds: float
     step_ms_p50: float
@@ -63,10 +67,19 @@ def extracted_sample_clips() -> dict[str, Path]:
 
 
 def measure(
-    preset: str, faces: dict[str, Path], device: str, *, seconds: float, min_steps: int, run: Path
+    preset: str,
+    faces: dict[str, Path],
+    device: str,
+    *,
+    augment_on: str,
+    seconds: float,
+    min_steps: int,
+    run: Path,
 ) -> Throughput:
     kind = resolve_device(device).type
-    options = TrainOptions(preset=preset, batch=BATCH[kind][preset], device=kind, steps=1)
+    options = TrainOptions(
+        preset=preset, batch=BATCH[kind][preset], device=kind, steps=1, augment_on=augment_on
+    )
     session, _ = open_session(faces["woman"], faces["man"], run, options, resume=False)
     with session:
         durations = _step_durations(session, options, seconds=seconds, min_steps=min_steps)
@@ -77,6 +90,7 @@ def measure(
         batch=options.batch,
         device=str(session.device),
         device_name=device_name(session.device),
+        augment_on=augment_on,
         steps=len(durations),
         seconds=float(sum(durations)),
         step_ms_p50=float(np.percentile(ms, 50)),
@@ -121,6 +135,12 @@ def main() -> None:
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--min-steps", type=int, default=5)
+    parser.add_argument(
+        "--augment-on",
+        nargs="+",
+        choices=("cpu", "device"),
+        help="default: cpu and device on a GPU, else cpu",
+    )
     parser.add_argument("--out", type=Path, help="write the report as JSON here (default: see above)")
     args = parser.parse_args()
     try:
@@ -131,19 +151,22 @@ def main() -> None:
     results = []
     print(f"machine: {machine()}")
     print(f"device: {device_name(device)}")
-    print("| preset | resolution | batch | device | samples/s | step p50 ms | step p95 ms |")
-    print("|---|---|---|---|---|---|---|")
+    places = args.augment_on or (["cpu", "device"] if device.type == "cuda" else ["cpu"])
+    print("| preset | resolution | batch | device | augmented on | samples/s | step p50 ms | step p95 ms |")
+    print("|---|---|---|---|---|---|---|---|")
     for preset in args.presets:
-        with tempfile.TemporaryDirectory() as run:
-            result = measure(
-                preset, faces, device.type, seconds=args.seconds, min_steps=args.min_steps, run=Path(run)
+        for place in places:
+            with tempfile.TemporaryDirectory() as run:
+                result = measure(
+                    preset, faces, device.type, augment_on=place, seconds=args.seconds,
+                    min_steps=args.min_steps, run=Path(run),
+                )  # fmt: skip
+            results.append(result)
+            print(
+                f"| {result.preset} | {result.resolution} | {result.batch} | {result.device} | {place} | "
+                f"{result.samples_per_second:.1f} | {result.step_ms_p50:.0f} | {result.step_ms_p95:.0f} |",
+                flush=True,
             )
-        results.append(result)
-        print(
-            f"| {result.preset} | {result.resolution} | {result.batch} | {result.device} | "
-            f"{result.samples_per_second:.1f} | {result.step_ms_p50:.0f} | {result.step_ms_p95:.0f} |",
-            flush=True,
-        )
     report = {
         "machine": machine(),
         "results": [{**r.__dict__, "samples_per_second": r.samples_per_second} for r in results],

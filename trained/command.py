@@ -42,6 +42,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--flip", action="store_true", help="random horizontal flips")
     parser.add_argument(
+        "--augment-on",
+        default="auto",
+        choices=("auto", "cpu", "device"),
+        help="where batches are augmented: auto (on the GPU when training on one, else the CPU), cpu, device",
+    )
+    parser.add_argument(
         "--no-colour-transfer", action="store_true", help="no colour transfer between A and B"
     )
     parser.add_argument("--preview-every", type=int, default=100)
@@ -82,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
             keep=args.keep,
             holdout=args.holdout,
             augment=AugmentConfig(flip=args.flip, colour_transfer=not args.no_colour_transfer),
+            augment_on=args.augment_on,
         )
     except ValueError as error:
         raise SwapcamError(str(error)) from error
@@ -109,7 +116,8 @@ def _forwarded(args: argparse.Namespace) -> list[str]:
               "--resolution": args.resolution, "--batch": args.batch, "--steps": args.steps,
               "--minutes": args.minutes, "--device": args.device, "--lr": args.lr, "--seed": args.seed,
               "--holdout": args.holdout, "--preview-every": args.preview_every,
-              "--save-every": args.save_every, "--keep": args.keep}  # fmt: skip
+              "--save-every": args.save_every, "--keep": args.keep,
+              "--augment-on": args.augment_on}  # fmt: skip
     flags = {"--resume": args.resume, "--flip": args.flip, "--no-colour-transfer": args.no_colour_transfer,
              "--no-progress": args.no_progress}  # fmt: skip
     given = [(option, str(value)) for option, value in values.items() if value is not None]

@@ -13,7 +13,8 @@ import torch
 from stream.errors import SwapcamError
 from stream.lifecycle import OwnedResource
 from trained import checkpoint as ckpt
-from trained.augment import AugmentConfig, Batch, sample_batch
+from trained.augment import AugmentConfig
+from trained.batches import AUGMENT_ON, DeviceUploads, augments_on_device, training_batch
 from trained.data import FaceData, check_compatible, load_faces, split_holdout, subset
 from trained.distributed import (
     ALONE,
@@ -49,6 +50,7 @@ class TrainOptions:
     label_a: str | None = None
     label_b: str | None = None
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    augment_on: str = "auto"  # where batches are augmented: trained.batches.AUGMENT_ON
     weights: LossWeights = field(default_factory=LossWeights)
 
     def __post_init__(self) -> None:
@@ -62,6 +64,8 @@ class TrainOptions:
             raise ValueError(
                 f"--holdout must be in [0, 1) and --lr > 0, got {self.holdout} and {self.learning_rate}"
             )
+        if self.augment_on not in AUGMENT_ON:
+            raise ValueError(f"--augment-on must be one of {', '.join(AUGMENT_ON)}, got {self.augment_on!r}")
 
     def resume_values(self) -> dict[str, Any]:
         values = {
@@ -93,6 +97,7 @@ class Session(OwnedResource):
     pool: Executor | None  # augments the samples of a batch in parallel; None: one by one on this thread
     trainer: torch.nn.Module  # BothIdentities(model), inside DistributedDataParallel across processes
     world: World = ALONE
+    uploads: DeviceUploads | None = None  # the faces on the device when batches are augmented there
     shards: dict[tuple[str, int], FaceData] = field(default_factory=dict)  # (identity, epoch) → this rank's
 
     def __post_init__(self) -> None:
@@ -213,6 +218,7 @@ def open_session(
             )
         device = torch.device("cuda", world.local_rank)
         torch.cuda.set_device(device)
+    on_device = augments_on_device(options.augment_on, device)
     torch.manual_seed(options.seed)
     model = SwapAutoencoder(config).to(device)
     if device.type == "cuda":
@@ -246,8 +252,9 @@ def open_session(
         amp_dtype=amp_dtype,
         scaler=scaler,
         trainer=_trainer(model, world, device),  # first: if joining fails, no pool has been started
-        pool=augment_pool(device),
+        pool=None if on_device else augment_pool(device),
         world=world,
+        uploads=DeviceUploads(device) if on_device else None,
     )
     return session, preset
 
@@ -278,36 +285,24 @@ def training_faces(session: Session, key: str, options: TrainOptions) -> FaceDat
     return session.shards[(key, epoch)]
 
 
-def _to_device(batch: Batch, device: torch.device) -> dict[str, torch.Tensor]:
-    arrays = {name: getattr(batch, name) for name in ("inputs", "targets", "masks", "regions")}
-    if device.type != "cuda":
-        return {name: torch.from_numpy(array) for name, array in arrays.items()}
-    # From pinned memory the copy is a DMA the host does not wait for; kernels queued after it see the data.
-    return {
-        name: torch.from_numpy(array)
-        .pin_memory()
-        .to(device, non_blocking=True)
-        .contiguous(memory_format=torch.channels_last)
-        for name, array in arrays.items()
-    }
-
-
 def train_step(session: Session, options: TrainOptions) -> dict[str, float]:
     """One optimizer step on a fresh batch of each identity; returns the logged losses (this process's)."""
     session._check_open()
-    batches = {
-        key: sample_batch(
+    tensors = {
+        key: training_batch(
             session.rng,
             training_faces(session, key, options),
-            options.batch,
-            options.augment,
             session.data[other],
+            batch=options.batch,
+            config=options.augment,
+            device=session.device,
             pool=session.pool,
+            uploads=session.uploads,
+            names=(key, f"{other} reference"),
         )
         for key, other in (("a", "b"), ("b", "a"))
     }
     session.optimizer.zero_grad(set_to_none=True)
-    tensors = {key: _to_device(batch, session.device) for key, batch in batches.items()}
     autocast = (
         torch.autocast("cuda", dtype=session.amp_dtype) if session.amp_dtype else contextlib.nullcontext()
     )

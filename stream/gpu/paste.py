@@ -24,19 +24,31 @@ def _normalised(coordinates: torch.Tensor, extent: int) -> torch.Tensor:
     return coordinates * (2.0 / max(extent - 1, 1)) - 1.0
 
 
+def sample_at(images: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """(N, C, h, w): ``images`` (N, C, H, W) float read bilinearly at pixel coordinates ``x`` and ``y``
+    (N, h, w) each; outside the images their edge pixels are repeated (``cv2.BORDER_REPLICATE``), as
+    ``cv2.remap`` with ``INTER_LINEAR`` reads them."""
+    height, width = images.shape[-2:]
+    grid = torch.stack([_normalised(x, width), _normalised(y, height)], dim=-1).to(images.dtype)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=True)
+
+
+def warp_images(images: torch.Tensor, to_source: torch.Tensor, size: int) -> torch.Tensor:
+    """(N, C, size, size): each of ``images`` (N, C, H, W) float warped by its affine ``to_source``
+    (N, 2, 3), which maps output pixels → source pixels (``cv2.warpAffine`` with ``WARP_INVERSE_MAP``,
+    edges repeated)."""
+    steps = torch.arange(size, device=images.device, dtype=to_source.dtype)
+    v, u = torch.meshgrid(steps, steps, indexing="ij")
+    points = torch.stack([u, v, torch.ones_like(u)], dim=-1).reshape(1, -1, 3)  # (1, size², 3)
+    mapped = (points @ to_source.transpose(1, 2)).reshape(len(to_source), size, size, 2)
+    return sample_at(images, mapped[..., 0], mapped[..., 1])
+
+
 def crop_faces(region: torch.Tensor, to_region: torch.Tensor, size: int) -> torch.Tensor:
     """(N, 3, size, size) crops of ``region`` (3, H, W) float; ``to_region`` (N, 2, 3) maps crop pixels →
     region pixels (the inverse of the alignment). Outside the region its edge pixels are repeated
     (``cv2.BORDER_REPLICATE``)."""
-    steps = torch.arange(size, device=region.device, dtype=to_region.dtype)
-    v, u = torch.meshgrid(steps, steps, indexing="ij")
-    points = torch.stack([u, v, torch.ones_like(u)], dim=-1).reshape(1, -1, 3)  # (1, size², 3)
-    mapped = points @ to_region.transpose(1, 2)  # (N, size², 2) region pixels
-    height, width = region.shape[-2:]
-    grid = torch.stack([_normalised(mapped[..., 0], width), _normalised(mapped[..., 1], height)], dim=-1)
-    grid = grid.reshape(len(to_region), size, size, 2).to(region.dtype)
-    batch = region.unsqueeze(0).expand(len(to_region), -1, -1, -1)
-    return F.grid_sample(batch, grid, mode="bilinear", padding_mode="border", align_corners=True)
+    return warp_images(region.unsqueeze(0).expand(len(to_region), -1, -1, -1), to_region, size)
 
 
 def gaussian_taps(radius: int) -> torch.Tensor:

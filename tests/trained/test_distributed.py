@@ -18,7 +18,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from stream.cli import main
-from trained import session as session_module
+from trained import batches as batches_module
 from trained.checkpoint import latest_checkpoint, load_model
 from trained.command import _forwarded, configure
 from trained.distributed import ALONE, World, epoch_shard, steps_per_epoch, world_from
@@ -68,13 +68,13 @@ def two_ranks(rank: int, port: int, faces: dict[str, str], run: str, report: str
     options = TrainOptions(preset="lite", resolution=64, batch=2, steps=3, device="cpu")
     world = World(rank, 2, rank)
     drawn: list[list[str]] = []
-    sample_batch = session_module.sample_batch
+    sample_batch = batches_module.sample_batch
 
     def recording(rng, data, *args, **kwargs):  # what train_step really draws from
         drawn.append(list(data.names))
         return sample_batch(rng, data, *args, **kwargs)
 
-    session_module.sample_batch = recording
+    batches_module.sample_batch = recording
     session, _ = open_session(
         Path(faces["woman"]), Path(faces["man"]), Path(run), options, False, world=world
     )
@@ -136,7 +136,7 @@ def test_the_launcher_forwards_every_option_to_the_processes_it_starts():
     given = ["--a", "x", "--b", "y", "--out", "z", "--preset", "df128", "--resolution", "96", "--batch", "3",
              "--minutes", "2.5", "--device", "cpu", "--lr", "3e-05", "--seed", "-4", "--holdout", "0.1",
              "--preview-every", "7", "--save-every", "9", "--keep", "2", "--resume", "--flip",
-             "--no-colour-transfer", "--no-progress", "--nproc", "4"]  # fmt: skip
+             "--no-colour-transfer", "--no-progress", "--nproc", "4", "--augment-on", "device"]  # fmt: skip
     args = parser.parse_args(given)
     again = parser.parse_args(_forwarded(args))
     assert vars(again) == {**vars(args), "nproc": 1}
