@@ -10,8 +10,6 @@ model was trained on faces extracted with ``--align dflive``. Parity against PyT
 ONNX; a failed check writes nothing.
 """
 
-import io
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +19,7 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
-from export.onnx_export import ExportReport, signature_of, write_atomically
+from export.onnx_export import ExportReport, signature_of, trace_graph, write_atomically
 from export.parity import compare, sample_faces, torch_outputs
 from stream.align import DFLIVE
 from stream.contract import ModelInfo, metadata_for
@@ -89,27 +87,8 @@ def check_alignment(info: ModelInfo) -> AlignmentCheck:
 
 
 def trace_dfm(module: nn.Module, resolution: int, opset: int) -> onnx.ModelProto:
-    buffer = io.BytesIO()
-    batch = {0: "batch"}
-    with warnings.catch_warnings():  # the TorchScript exporter's deprecation notice, as in onnx_export
-        warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(
-            module,
-            (torch.rand(1, resolution, resolution, 3),),
-            buffer,
-            input_names=[FACE_INPUT],
-            output_names=list(OUTPUTS),
-            dynamic_axes={FACE_INPUT: batch, **{name: batch for name in OUTPUTS}},
-            opset_version=opset,
-            dynamo=False,
-        )
-    graph = onnx.load_from_string(buffer.getvalue())
-    for output, channels in zip(graph.graph.output, (1, 3, 1), strict=True):
-        for dim, value in zip(
-            output.type.tensor_type.shape.dim[1:], (resolution, resolution, channels), strict=True
-        ):
-            dim.Clear()
-            dim.dim_value = value
+    shapes = dict(zip(OUTPUTS, ((resolution, resolution, c) for c in (1, 3, 1)), strict=True))
+    graph = trace_graph(module, torch.rand(1, resolution, resolution, 3), FACE_INPUT, shapes, opset)
     graph.ir_version = IR_VERSION
     return graph
 

@@ -62,8 +62,16 @@ def signature_of(model: onnx.ModelProto) -> Signature:
     return Signature(inputs=entries(list(model.graph.input)), outputs=entries(list(model.graph.output)))
 
 
-def trace(module: torch.nn.Module, resolution: int, dtype: torch.dtype, opset: int) -> onnx.ModelProto:
-    example = torch.rand(1, 3, resolution, resolution, dtype=dtype)
+def trace_graph(
+    module: torch.nn.Module,
+    example: torch.Tensor,
+    input_name: str,
+    outputs: dict[str, tuple[int, ...]],
+    opset: int,
+) -> onnx.ModelProto:
+    """``module`` as an ONNX graph with a dynamic batch: one input, and ``outputs`` (name → shape without
+    the batch, in the module's output order) written into the graph, where the tracer leaves H and W
+    symbolic."""
     buffer = io.BytesIO()
     batch = {0: "batch"}
     # The TorchScript exporter: the torch.export-based one needs the onnxscript package and gives the same
@@ -74,25 +82,26 @@ def trace(module: torch.nn.Module, resolution: int, dtype: torch.dtype, opset: i
             module,
             (example,),
             buffer,
-            input_names=[INPUT_NAME],
-            output_names=list(OUTPUT_NAMES),
-            dynamic_axes={INPUT_NAME: batch, **{name: batch for name in OUTPUT_NAMES}},
+            input_names=[input_name],
+            output_names=list(outputs),
+            dynamic_axes={input_name: batch, **{name: batch for name in outputs}},
             opset_version=opset,
             dynamo=False,
         )
     graph = onnx.load_from_string(buffer.getvalue())
-    pin_output_shapes(graph, resolution)
+    for output in graph.graph.output:
+        for dim, value in zip(output.type.tensor_type.shape.dim[1:], outputs[output.name], strict=True):
+            dim.Clear()
+            dim.dim_value = value
     return graph
 
 
-def pin_output_shapes(graph: onnx.ModelProto, resolution: int) -> None:
-    """Write the contract's output shapes (batch, C, R, R): the tracer leaves H and W symbolic."""
-    channels = {"swapped": 3, "mask": 1}
-    for output in graph.graph.output:
-        dims = output.type.tensor_type.shape.dim
-        for dim, value in zip(dims[1:], (channels[output.name], resolution, resolution), strict=True):
-            dim.Clear()
-            dim.dim_value = value
+def trace(module: torch.nn.Module, resolution: int, dtype: torch.dtype, opset: int) -> onnx.ModelProto:
+    """The contract's graph: ``face`` (batch, 3, R, R) → ``swapped`` (batch, 3, R, R), ``mask`` (batch, 1,
+    R, R)."""
+    example = torch.rand(1, 3, resolution, resolution, dtype=dtype)
+    shapes = dict(zip(OUTPUT_NAMES, ((3, resolution, resolution), (1, resolution, resolution)), strict=True))
+    return trace_graph(module, example, INPUT_NAME, shapes, opset)
 
 
 def export_onnx(

@@ -50,7 +50,7 @@ def training_batch(
     device: torch.device,
     pool: Executor | None = None,
     uploads: DeviceUploads | None = None,
-    names: tuple[str, str] = ("faces", "reference"),
+    names: tuple[str, str],
 ) -> dict[str, torch.Tensor]:
     """inputs, targets (N, 3, R, R) and masks, regions (N, 1, R, R) float32 on ``device``: ``batch`` faces
     of ``data`` with ``other`` as the colour-transfer reference. With ``uploads`` the pixels are worked on

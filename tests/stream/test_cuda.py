@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from stream.backends import device_swap
+from stream.backends import device_swap, to_model_input
 from stream.backends.checkpoint import TorchBackend
 from stream.errors import SwapcamError
 from stream.live import LiveOptions, run_live
@@ -61,7 +61,7 @@ def test_torch_backend_on_cuda_matches_the_cpu_model_within_fp16_tolerance(woman
             model, _ = load_model(CHECKPOINT)
             module = SwapDirection(model, DECODER["a2b"]).eval()
             with torch.inference_mode():
-                planar = torch.from_numpy(crops[:batch][..., ::-1].transpose(0, 3, 1, 2) / 255.0).float()
+                planar = torch.from_numpy(to_model_input(crops[:batch]))
                 expected_face, expected_mask = module(planar)
             expected = expected_face.clamp(0, 1).numpy()[:, ::-1].transpose(0, 2, 3, 1)
             assert np.abs(faces - expected).max() < 0.02
@@ -75,7 +75,7 @@ def test_the_cuda_graph_replays_the_eager_module(woman_frames):
     backend = TorchBackend(CHECKPOINT, quiet)
     try:
         crops = crops_of(woman_frames[:2])
-        inputs = torch.from_numpy(crops[..., ::-1].transpose(0, 3, 1, 2) / 255.0).float().cuda()
+        inputs = torch.from_numpy(to_model_input(crops)).cuda()
         with torch.inference_mode():
             graph_face, _ = backend.swap_cuda(inputs)
             graph_face = graph_face.clone()
