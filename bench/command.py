@@ -53,6 +53,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from stream.threads import size_thread_pools
+
+    size_thread_pools()
     if args.action == "glass":
         return _glass(args)
     from tqdm import tqdm

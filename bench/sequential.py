@@ -9,7 +9,6 @@ decoding (frames are decoded up front); the pipeline's stamp comes after decodin
 baseline slightly too. Timings are ``stream.metrics.FrameRecord``s, so the report reads both the same way.
 """
 
-import os
 import time
 from pathlib import Path
 from types import MappingProxyType
@@ -26,6 +25,7 @@ from stream.live import warm_backend
 from stream.metrics import FrameRecord, summarise, timeline
 from stream.packet import Face, Span
 from stream.stages import face_of
+from stream.threads import usable_cores
 from stream.types import BGRFrame
 
 
@@ -33,7 +33,7 @@ def open_sequential_backend(model: Path) -> SwapBackend:
     if model.suffix in ONNX_SUFFIXES:
         from stream.backends.ort import open_onnx
 
-        return open_onnx(model, lambda message: None, threads=os.cpu_count())
+        return open_onnx(model, lambda message: None, threads=usable_cores())
     return open_backend(model, choose_backend(model), lambda message: None)
 
 

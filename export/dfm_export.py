@@ -19,7 +19,7 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
-from export.onnx_export import ExportReport, signature_of, trace_graph, write_atomically
+from export.onnx_export import ExportReport, signature_of, trace_graph, undertrained_on, write_atomically
 from export.parity import compare, sample_faces, torch_outputs
 from stream.align import DFLIVE
 from stream.contract import ModelInfo, metadata_for
@@ -38,16 +38,13 @@ class DfmGraph(nn.Module):
 
     def __init__(self, model: SwapAutoencoder, direction: str) -> None:
         super().__init__()
-        self.encoder, self.inter = model.encoder, model.inter
-        self.target, self.source = (
-            model.decoders[DECODER[direction]],
-            model.decoders[SOURCE_DECODER[direction]],
-        )
+        self.model = model
+        self.target, self.source = DECODER[direction], SOURCE_DECODER[direction]
 
     def forward(self, face: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        code = self.inter(self.encoder(face.flip(-1).permute(0, 3, 1, 2)))
-        swapped, swapped_mask = self.target(code)
-        _, face_mask = self.source(code)
+        features, code = self.model.encode(face.flip(-1).permute(0, 3, 1, 2))
+        swapped, swapped_mask = self.model.decode(features, code, self.target)
+        _, face_mask = self.model.decode(features, code, self.source)
         return (
             face_mask.permute(0, 2, 3, 1),
             swapped.flip(1).permute(0, 2, 3, 1),
@@ -139,11 +136,17 @@ def export_dfm(
     inputs = [(item.name, item.shape, item.type) for item in session.get_inputs()]
     read_signature(inputs, [item.name for item in session.get_outputs()], str(out))  # as swapcam loads it
     faces = sample_faces(info.align_spec)
-    parity = compare(torch_reference(model, direction, faces), dfm_outputs(session, faces), "fp32")
+    expected = torch_reference(model, direction, faces)
+    parity = compare(expected, dfm_outputs(session, faces), "fp32")
     if not parity.passed:
         raise SwapcamError(f"export failed, nothing written: {parity.describe()}")
     write_atomically(out, payload)
     report = ExportReport(
-        info=info, signature=signature_of(graph), parity=parity, path=out, bytes=len(payload)
+        info=info,
+        signature=signature_of(graph),
+        parity=parity,
+        path=out,
+        bytes=len(payload),
+        undertrained=undertrained_on(faces, expected),
     )
     return report, alignment

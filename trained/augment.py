@@ -1,8 +1,13 @@
 """Augmentation, all from one seeded ``numpy.random.Generator`` so that a resumed run repeats exactly.
 
 Per sample: a random similarity jitter (rotation, scale, shift) and colour jitter applied to input and
-target alike, an optional horizontal flip, and the DFL-style random warp on the input only — the network
+target alike, a random horizontal flip, and the DFL-style random warp on the input only — the network
 must learn to produce the clean target from a distorted view, not to copy pixels.
+
+The defaults follow DeepFaceLab's strength (``core/imagelib/warp.py``): the warp grid has R/2, R/4 or R/8
+cells, chosen per sample, its inner points displaced by 0.24 of a cell (0.12R, 0.06R or 0.03R), scale ±15%,
+flips on. Weaker augmentation lets the shared encoder keep what tells the two people apart (measured in
+the demo model card's ablation).
 """
 
 from concurrent.futures import Executor
@@ -17,20 +22,26 @@ from trained.data import FaceData
 
 Images = NDArray[np.float32]  # (N, 3, R, R) RGB in [0, 1]
 Maps = NDArray[np.float32]  # (N, 1, R, R) in [0, 1]
-WarpGrid = NDArray[np.float32]  # (2, 5, 5) x and y offsets in pixels
+WarpGrid = NDArray[np.float32]  # (2, WARP_POINTS, WARP_POINTS) x and y offsets in pixels
+WARP_POINTS = 9  # every warp grid is refined to 8 cells, so that grids of any cell count stack
 
 
 @dataclass(frozen=True)
 class AugmentConfig:
     rotation_deg: float = 10.0
-    scale: float = 0.05
+    scale: float = 0.15
     shift: float = 0.05  # fraction of the crop side
-    warp: float = 0.03  # std of the warp grid's displacement, fraction of the crop side
+    warp: float = 0.24  # std of the warp grid's inner points, fraction of one grid cell
+    warp_cells: tuple[int, ...] = (2, 4, 8)  # cells per side of the warp grid, one chosen per sample
     brightness: float = 0.06
     contrast: float = 0.1
     saturation: float = 0.1
-    flip: bool = False
-    colour_transfer: bool = True
+    flip: bool = True
+    colour_transfer: bool = True  # recolour toward the reference identity (when the batch is given one)
+
+    def __post_init__(self) -> None:
+        if not self.warp_cells or any(not 1 <= cells < WARP_POINTS for cells in self.warp_cells):
+            raise ValueError(f"warp cells must be 1..{WARP_POINTS - 1} per side, got {self.warp_cells}")
 
 
 @dataclass(frozen=True)
@@ -61,12 +72,22 @@ def random_similarity(rng: np.random.Generator, size: int, config: AugmentConfig
     return matrix
 
 
-def random_warp_grid(rng: np.random.Generator, size: int, strength: float) -> WarpGrid:
-    """Offsets on a 5x5 grid (edges pinned) that ``warp_maps`` upsamples to a smooth displacement field."""
-    grid = rng.normal(0.0, strength * size, (2, 5, 5)).astype(np.float32)
+def random_warp_grid(rng: np.random.Generator, size: int, strength: float, cells: int = 4) -> WarpGrid:
+    """Offsets of a grid of ``cells`` x ``cells`` cells (edges pinned, inner points displaced by
+    ``strength`` of a cell), refined linearly to ``WARP_POINTS`` per side; ``warp_maps`` upsamples it to a
+    smooth displacement field."""
+    grid = rng.normal(0.0, strength * size / cells, (2, cells + 1, cells + 1))
     grid[:, [0, -1], :] = 0.0
     grid[:, :, [0, -1]] = 0.0
-    return grid
+    refine = _linear_weights(cells + 1, WARP_POINTS)
+    return (refine @ grid @ refine.T).astype(np.float32)
+
+
+def _linear_weights(points_in: int, points_out: int) -> NDArray[np.float64]:
+    """(points_out, points_in): linear interpolation between two grids over the same span."""
+    positions = np.linspace(0.0, points_in - 1, points_out)
+    basis = np.eye(points_in)
+    return np.stack([np.interp(positions, np.arange(points_in), basis[i]) for i in range(points_in)], 1)
 
 
 def warp_maps(grid: WarpGrid, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -125,7 +146,8 @@ def _draw_sample(
     colour = jitter_colour(rng, config)
     similarity = random_similarity(rng, size, config)
     flip = bool(config.flip and rng.random() < 0.5)
-    warp = random_warp_grid(rng, size, config.warp)
+    cells = config.warp_cells[0] if len(config.warp_cells) == 1 else int(rng.choice(config.warp_cells))
+    warp = random_warp_grid(rng, size, config.warp, cells)
     return SampleParams(index, reference, colour, similarity, flip, warp)
 
 

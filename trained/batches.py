@@ -43,7 +43,7 @@ class DeviceUploads:
 def training_batch(
     rng: np.random.Generator,
     data: FaceData,
-    other: FaceData,
+    other: FaceData | None,
     *,
     batch: int,
     config: AugmentConfig,
@@ -53,12 +53,14 @@ def training_batch(
     names: tuple[str, str],
 ) -> dict[str, torch.Tensor]:
     """inputs, targets (N, 3, R, R) and masks, regions (N, 1, R, R) float32 on ``device``: ``batch`` faces
-    of ``data`` with ``other`` as the colour-transfer reference. With ``uploads`` the pixels are worked on
-    the device (``names``: what to hold ``data`` and ``other`` under), else on the host."""
+    of ``data`` with ``other`` as the colour-transfer reference (None: not recoloured). With ``uploads`` the
+    pixels are worked on the device (``names``: what to hold ``data`` and ``other`` under), else on the
+    host."""
     if uploads is None:
         return host_to_device(sample_batch(rng, data, batch, config, other, pool=pool), device)
     params = draw_batch(rng, data, batch, config, other)
-    tensors = augment_on_device(params, uploads(names[0], data), uploads(names[1], other))
+    reference = None if other is None else uploads(names[1], other)
+    tensors = augment_on_device(params, uploads(names[0], data), reference)
     if device.type != "cuda":
         return tensors
     return {name: tensor.contiguous(memory_format=torch.channels_last) for name, tensor in tensors.items()}

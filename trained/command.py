@@ -27,6 +27,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=Path, help="run folder (created if missing)")
     parser.add_argument("--preset", choices=("lite", "df128", "df256"), help="model size (default lite)")
     parser.add_argument("--resolution", type=int, help="64..256 in steps of 16 (default: the preset's)")
+    parser.add_argument(
+        "--architecture",
+        choices=("df", "liae"),
+        help="df: a decoder per identity (default); liae: DeepFaceLab's LIAE, one decoder and A's own inter",
+    )
     parser.add_argument("--batch", type=int, default=16, help="faces per identity per step (default 16)")
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, help="train until this total step count")
@@ -40,15 +45,30 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--holdout", type=float, default=0.0, help="fraction of each folder's last faces kept for evaluation"
     )
-    parser.add_argument("--flip", action="store_true", help="random horizontal flips")
+    parser.add_argument("--no-flip", action="store_true", help="no random horizontal flips")
+    parser.add_argument(
+        "--colour-transfer",
+        default="b",
+        choices=("b", "both", "none"),
+        help="recolour B's faces toward A's (b, the default), each toward the other's (both), or none",
+    )
+    parser.add_argument(
+        "--code-moments",
+        type=float,
+        default=0.5,
+        help="weight of the term that matches A's and B's code statistics (default 0.5; 0: off)",
+    )
+    parser.add_argument(
+        "--code-critic",
+        type=float,
+        default=0.1,
+        help="weight of the term that keeps a code classifier from telling A from B (default 0.1; 0: off)",
+    )
     parser.add_argument(
         "--augment-on",
         default="auto",
         choices=("auto", "cpu", "device"),
         help="where batches are augmented: auto (on the GPU when training on one, else the CPU), cpu, device",
-    )
-    parser.add_argument(
-        "--no-colour-transfer", action="store_true", help="no colour transfer between A and B"
     )
     parser.add_argument("--preview-every", type=int, default=100)
     parser.add_argument("--save-every", type=int, default=250)
@@ -63,9 +83,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
+    from stream.threads import size_thread_pools
+
+    # before torch loads: OpenMP reads its pool size once. Under torchrun each process gets its share.
+    size_thread_pools(share=max(args.nproc, int(os.environ.get("LOCAL_WORLD_SIZE", "1"))))
     from stream.errors import SwapcamError
     from trained.augment import AugmentConfig
     from trained.distributed import current_world
+    from trained.losses import LossWeights
     from trained.session import TrainOptions
     from trained.train import train
 
@@ -77,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
         options = TrainOptions(
             preset=args.preset,
             resolution=args.resolution,
+            architecture=args.architecture,
             batch=args.batch,
             steps=args.steps,
             minutes=args.minutes,
@@ -87,8 +115,10 @@ def run(args: argparse.Namespace) -> int:
             save_every=args.save_every,
             keep=args.keep,
             holdout=args.holdout,
-            augment=AugmentConfig(flip=args.flip, colour_transfer=not args.no_colour_transfer),
+            augment=AugmentConfig(flip=not args.no_flip),
             augment_on=args.augment_on,
+            weights=LossWeights(code_moments=args.code_moments, code_critic=args.code_critic),
+            colour_transfer=args.colour_transfer,
         )
     except ValueError as error:
         raise SwapcamError(str(error)) from error
@@ -113,12 +143,14 @@ def run(args: argparse.Namespace) -> int:
 def _forwarded(args: argparse.Namespace) -> list[str]:
     """The command line again, without --nproc, for every process torchrun starts."""
     values = {"--a": args.a, "--b": args.b, "--out": args.out, "--preset": args.preset,
-              "--resolution": args.resolution, "--batch": args.batch, "--steps": args.steps,
+              "--resolution": args.resolution, "--architecture": args.architecture, "--batch": args.batch,
+              "--steps": args.steps,
               "--minutes": args.minutes, "--device": args.device, "--lr": args.lr, "--seed": args.seed,
               "--holdout": args.holdout, "--preview-every": args.preview_every,
               "--save-every": args.save_every, "--keep": args.keep,
-              "--augment-on": args.augment_on}  # fmt: skip
-    flags = {"--resume": args.resume, "--flip": args.flip, "--no-colour-transfer": args.no_colour_transfer,
+              "--augment-on": args.augment_on, "--colour-transfer": args.colour_transfer,
+              "--code-moments": args.code_moments, "--code-critic": args.code_critic}  # fmt: skip
+    flags = {"--resume": args.resume, "--no-flip": args.no_flip,
              "--no-progress": args.no_progress}  # fmt: skip
     given = [(option, str(value)) for option, value in values.items() if value is not None]
     return [item for pair in given for item in pair] + [flag for flag, on in flags.items() if on]
@@ -133,9 +165,10 @@ def _launch(args: argparse.Namespace) -> int:
     import sys
 
     from stream.errors import SwapcamError
+    from stream.threads import export_pool_variables, plan_threads, usable_cores
 
     environment = dict(os.environ)
-    environment.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // args.nproc)))
+    export_pool_variables(plan_threads(usable_cores(), share=args.nproc), environment)
     launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
     command = [*launcher, f"--nproc-per-node={args.nproc}", "-m", "trained", *_forwarded(args)]
     print(f"swapcam train: {args.nproc} processes via torchrun", file=sys.stderr, flush=True)

@@ -101,3 +101,13 @@ def epoch_shard(count: int, world: World, seed: int, epoch: int) -> np.ndarray:
 def steps_per_epoch(count: int, batch: int, world: World) -> int:
     """Steps in which the ranks together draw about as many faces as the identity has (at least one)."""
     return max(1, count // (batch * world.size))
+
+
+def average_gradients(module: torch.nn.Module, world: World) -> None:
+    """Average ``module``'s gradients over the ranks (for a module outside DistributedDataParallel)."""
+    if world.size == 1:
+        return
+    for parameter in module.parameters():
+        if parameter.grad is not None:
+            dist.all_reduce(parameter.grad, op=dist.ReduceOp.SUM)
+            parameter.grad /= world.size

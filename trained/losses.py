@@ -12,6 +12,11 @@ class LossWeights:
     mse: float = 10.0
     eyes_mouth: float = 30.0
     mask: float = 10.0
+    code_moments: float = 0.5  # trained.code_alignment.moment_gap
+    code_critic: float = 0.1  # keeping trained.code_alignment.CodeCritic at 50/50
+
+    def reconstruction(self) -> dict[str, float]:
+        return {"dssim": self.dssim, "mse": self.mse, "eyes_mouth": self.eyes_mouth, "mask": self.mask}
 
 
 def gaussian_window(size: int, sigma: float) -> torch.Tensor:
@@ -60,5 +65,5 @@ def reconstruction_loss(
         "eyes_mouth": ((face - target).abs() * regions).mean(),
         "mask": F.mse_loss(mask, target_mask),
     }
-    total = sum(getattr(weights, name) * value for name, value in parts.items())
+    total = sum(weights.reconstruction()[name] * value for name, value in parts.items())
     return torch.as_tensor(total), {name: float(value.detach()) for name, value in parts.items()}

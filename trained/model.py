@@ -1,13 +1,21 @@
-"""The FakeApp / DeepFaceLab "DF" autoencoder: one shared encoder and bottleneck, one decoder per identity.
+"""Face-swap autoencoders in two wirings (``ModelConfig.architecture``).
+
+"df", the FakeApp / DeepFaceLab DF design: one shared encoder and bottleneck, one decoder per identity.
 
     face (N, 3, R, R) → encoder (4 stride-2 blocks) → inter (dense → dense → reshape → upscale)
         → decoder_a or decoder_b (3 pixel-shuffle upscales, optional residual blocks)
         → RGB (N, 3, R, R) and mask (N, 1, R, R)
 
 Swapping A → B runs A's face through the shared encoder and inter, then B's decoder.
+
+"liae", DeepFaceLab's LIAE: one encoder, a shared inter and a second inter of A's own, and one decoder for
+both identities, fed the two inters' outputs side by side. A's faces are drawn from (A's inter, shared
+inter), B's from (shared, shared); swapping A → B draws A's face from (shared, shared). What only A has
+can go through A's own inter, so the shared code has less reason to tell the people apart.
 """
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from types import MappingProxyType
 from typing import Any
@@ -16,6 +24,7 @@ import torch
 from torch import nn
 
 MIN_RESOLUTION, MAX_RESOLUTION, RESOLUTION_STEP = 64, 256, 16
+ARCHITECTURES = ("df", "liae")
 
 
 @dataclass(frozen=True)
@@ -30,8 +39,13 @@ class ModelConfig:
     mask_dims: int
     residual_blocks: int = 1
     separable: bool = False  # depthwise-separable convolutions (the CPU preset)
+    architecture: str = "df"  # ARCHITECTURES
 
     def __post_init__(self) -> None:
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(
+                f"architecture must be one of {', '.join(ARCHITECTURES)}, got {self.architecture!r}"
+            )
         r = self.resolution
         if not (MIN_RESOLUTION <= r <= MAX_RESOLUTION and r % RESOLUTION_STEP == 0):
             raise ValueError(
@@ -61,10 +75,12 @@ PRESETS = MappingProxyType({
 DEFAULT_RESOLUTION = MappingProxyType({"lite": 96, "df128": 128, "df256": 256})
 
 
-def preset_config(preset: str, resolution: int | None = None) -> ModelConfig:
+def preset_config(preset: str, resolution: int | None = None, architecture: str = "df") -> ModelConfig:
     if preset not in PRESETS:
         raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
-    return ModelConfig(resolution=resolution or DEFAULT_RESOLUTION[preset], **PRESETS[preset])
+    return ModelConfig(
+        resolution=resolution or DEFAULT_RESOLUTION[preset], architecture=architecture, **PRESETS[preset]
+    )
 
 
 def _conv(c_in: int, c_out: int, kernel: int, stride: int, separable: bool) -> nn.Module:
@@ -121,24 +137,34 @@ class Inter(nn.Module):
         )
         self.upscale = Upscale(self.channels, self.channels, config.separable)
 
-    def forward(self, code: torch.Tensor) -> torch.Tensor:
-        x = self.dense(code).view(-1, self.channels, self.side, self.side)
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.expand(self.bottleneck(features))
+
+    def bottleneck(self, features: torch.Tensor) -> torch.Tensor:
+        """The shared code (N, bottleneck_dims) of the encoder's flattened features."""
+        return self.dense[0](features)
+
+    def expand(self, code: torch.Tensor) -> torch.Tensor:
+        """The decoders' input (N, inter_dims, R/8, R/8) from the shared code."""
+        x = self.dense[1](code).view(-1, self.channels, self.side, self.side)
         return self.upscale(x)
 
 
 class Decoder(nn.Module):
     """Three upscales to full resolution with residual blocks; RGB and mask heads with sigmoid outputs."""
 
-    def __init__(self, config: ModelConfig) -> None:
+    def __init__(self, config: ModelConfig, inputs: int = 1) -> None:
+        """``inputs``: how many inter outputs the decoder reads side by side (2 for LIAE)."""
         super().__init__()
+        self.inputs = inputs
         d, m, sep = config.decoder_dims, config.mask_dims, config.separable
-        widths = [config.inter_dims, d * 8, d * 4, d * 2]
+        widths = [config.inter_dims * inputs, d * 8, d * 4, d * 2]
         layers: list[nn.Module] = []
         for c_in, c_out in itertools.pairwise(widths):
             layers.append(Upscale(c_in, c_out, sep))
             layers.extend(ResidualBlock(c_out, sep) for _ in range(config.residual_blocks))
         self.face = nn.Sequential(*layers, nn.Conv2d(d * 2, 3, 1), nn.Sigmoid())
-        mask_widths = [config.inter_dims, m * 8, m * 4, m * 2]
+        mask_widths = [config.inter_dims * inputs, m * 8, m * 4, m * 2]
         self.mask = nn.Sequential(
             *(Upscale(a, b, sep) for a, b in itertools.pairwise(mask_widths)),
             nn.Conv2d(m * 2, 1, 1),
@@ -150,19 +176,60 @@ class Decoder(nn.Module):
 
 
 class SwapAutoencoder(nn.Module):
-    """Shared encoder and inter, decoder ``a`` and decoder ``b``. Inputs are RGB in [0, 1], NCHW."""
+    """Shared encoder and inter; decoders ``a`` and ``b`` ("df"), or A's own inter ``inter_a`` and one
+    decoder ("liae"). Inputs are RGB in [0, 1], NCHW; ``decoder`` names the identity drawn."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
         self.encoder = Encoder(config)
         self.inter = Inter(config)
-        self.decoders = nn.ModuleDict({"a": Decoder(config), "b": Decoder(config)})
+        if config.architecture == "liae":
+            self.inter_a = Inter(config)
+            self.decoder = Decoder(config, inputs=2)
+        else:
+            self.decoders = nn.ModuleDict({"a": Decoder(config), "b": Decoder(config)})
         self.apply(_initialise)
 
     def forward(self, face: torch.Tensor, decoder: str) -> tuple[torch.Tensor, torch.Tensor]:
-        """(swapped or reconstructed RGB, mask) through the given identity's decoder."""
-        return self.decoders[decoder](self.inter(self.encoder(face)))
+        """(swapped or reconstructed RGB, mask) drawn as identity ``decoder``."""
+        features = self.encoder(face)
+        return self.decode(features, self.inter.bottleneck(features), decoder)
+
+    def encode(self, face: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(encoder features, shared bottleneck code (N, bottleneck_dims)): the code is what the two
+        identities must have in common."""
+        features = self.encoder(face)
+        return features, self.inter.bottleneck(features)
+
+    def decode(
+        self, features: torch.Tensor, code: torch.Tensor, decoder: str
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return draw(self.parts(decoder), features, code)
+
+    def parts(self, decoder: str) -> dict[str, nn.Module]:
+        """The modules that draw identity ``decoder``: ``encoder``, ``inter``, ``decoder`` and, for A in a
+        LIAE model, ``own`` (A's inter)."""
+        if decoder not in ("a", "b"):
+            raise ValueError(f"decoder must be 'a' or 'b', got {decoder!r}")
+        parts: dict[str, nn.Module] = {"encoder": self.encoder, "inter": self.inter}
+        if self.config.architecture == "df":
+            return {**parts, "decoder": self.decoders[decoder]}
+        return {**parts, "decoder": self.decoder, **({"own": self.inter_a} if decoder == "a" else {})}
+
+
+def draw(
+    parts: Mapping[str, nn.Module], features: torch.Tensor, code: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Face and mask from encoder features and the shared code, through ``SwapAutoencoder.parts``: one
+    inter output for "df"; for "liae" (own or shared, shared) side by side."""
+    shared = parts["inter"].expand(code)
+    decoder = parts["decoder"]
+    assert isinstance(decoder, Decoder)
+    if decoder.inputs == 1:
+        return decoder(shared)
+    private = parts["own"](features) if "own" in parts else shared
+    return decoder(torch.cat([private, shared], dim=1))
 
 
 def _initialise(module: nn.Module) -> None:
@@ -180,14 +247,17 @@ def _initialise(module: nn.Module) -> None:
 
 class BothIdentities(nn.Module):
     """A training step's forward pass: A's faces through decoder a and B's through decoder b, in one call,
-    because DistributedDataParallel expects one forward per backward."""
+    because DistributedDataParallel expects one forward per backward. Returns face and mask of A, face and
+    mask of B, and the shared codes of A and B."""
 
     def __init__(self, model: SwapAutoencoder) -> None:
         super().__init__()
         self.model = model
 
     def forward(self, faces_a: torch.Tensor, faces_b: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        return (*self.model(faces_a, "a"), *self.model(faces_b, "b"))
+        (features_a, code_a), (features_b, code_b) = self.model.encode(faces_a), self.model.encode(faces_b)
+        drawn_a = self.model.decode(features_a, code_a, "a")
+        return (*drawn_a, *self.model.decode(features_b, code_b, "b"), code_a, code_b)
 
 
 class SwapDirection(nn.Module):
@@ -195,10 +265,11 @@ class SwapDirection(nn.Module):
 
     def __init__(self, model: SwapAutoencoder, decoder: str) -> None:
         super().__init__()
-        self.encoder, self.inter, self.decoder = model.encoder, model.inter, model.decoders[decoder]
+        self.parts = nn.ModuleDict(model.parts(decoder))  # only what this direction runs
 
     def forward(self, face: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.decoder(self.inter(self.encoder(face)))
+        features = self.parts["encoder"](face)
+        return draw(self.parts, features, self.parts["inter"].bottleneck(features))
 
 
 def count_flops(module: nn.Module, resolution: int) -> int:

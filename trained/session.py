@@ -12,14 +12,24 @@ import torch
 
 from stream.errors import SwapcamError
 from stream.lifecycle import OwnedResource
+from stream.threads import usable_cores
 from trained import checkpoint as ckpt
 from trained.augment import AugmentConfig
 from trained.batches import AUGMENT_ON, DeviceUploads, augments_on_device, training_batch
+from trained.code_alignment import (
+    CodeCritic,
+    confusion_loss,
+    critic_accuracy,
+    critic_loss,
+    moment_gap,
+    separation,
+)
 from trained.data import FaceData, check_compatible, load_faces, split_holdout, subset
 from trained.distributed import (
     ALONE,
     World,
     augment_rng,
+    average_gradients,
     epoch_shard,
     join,
     leave,
@@ -29,14 +39,23 @@ from trained.losses import LossWeights, reconstruction_loss
 from trained.model import BothIdentities, ModelConfig, SwapAutoencoder, preset_config
 
 # Options that change what a step does: a resumed run must use the values it was trained with.
-RESUME_OPTIONS = ("batch", "learning_rate", "seed", "holdout", "flip", "colour_transfer")
+RESUME_OPTIONS = (
+    "batch", "learning_rate", "seed", "holdout", "flip", "colour_transfer", "scale", "warp", "warp_cells",
+    "code_moments", "code_critic",
+)  # fmt: skip
 MAX_AUGMENT_WORKERS = 16
+# Whose faces are recoloured toward the other identity's colours. "b": only B's, toward A's — B's decoder
+# learns to draw B in A's light, and the encoder sees A as it is at inference (DeepFaceLab recolours its
+# src toward dst the same way). "both" swaps the colour cue instead of removing it.
+COLOUR_TRANSFER = ("b", "both", "none")
+CRITIC_LEARNING_RATE = 1e-3
 
 
 @dataclass(frozen=True)
 class TrainOptions:
     preset: str | None = None  # None: "lite" for a new run, the checkpoint's for --resume
     resolution: int | None = None
+    architecture: str | None = None  # trained.model.ARCHITECTURES; None: "df" for a new run
     batch: int = 16
     steps: int | None = None  # total steps to reach; with neither steps nor minutes: until Ctrl-C
     minutes: float | None = None
@@ -52,6 +71,7 @@ class TrainOptions:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     augment_on: str = "auto"  # where batches are augmented: trained.batches.AUGMENT_ON
     weights: LossWeights = field(default_factory=LossWeights)
+    colour_transfer: str = "b"  # COLOUR_TRANSFER
 
     def __post_init__(self) -> None:
         if self.batch < 1 or self.keep < 1 or self.preview_every < 1 or self.save_every < 1:
@@ -66,6 +86,16 @@ class TrainOptions:
             )
         if self.augment_on not in AUGMENT_ON:
             raise ValueError(f"--augment-on must be one of {', '.join(AUGMENT_ON)}, got {self.augment_on!r}")
+        if self.colour_transfer not in COLOUR_TRANSFER:
+            raise ValueError(
+                f"--colour-transfer must be one of {', '.join(COLOUR_TRANSFER)}, got {self.colour_transfer!r}"
+            )
+        if not (self.weights.code_moments >= 0 and self.weights.code_critic >= 0):
+            raise ValueError("--code-moments and --code-critic must be >= 0")
+
+    def recoloured(self, key: str) -> bool:
+        """Whether identity ``key``'s faces are recoloured toward the other identity's."""
+        return self.colour_transfer == "both" or (self.colour_transfer == "b" and key == "b")
 
     def resume_values(self) -> dict[str, Any]:
         values = {
@@ -74,7 +104,14 @@ class TrainOptions:
             "seed": self.seed,
             "holdout": self.holdout,
         }
-        return {**values, "flip": self.augment.flip, "colour_transfer": self.augment.colour_transfer}
+        augment = {
+            "flip": self.augment.flip,
+            "scale": self.augment.scale,
+            "warp": self.augment.warp,
+            "warp_cells": list(self.augment.warp_cells),
+        }
+        codes = {"code_moments": self.weights.code_moments, "code_critic": self.weights.code_critic}
+        return {**values, **augment, "colour_transfer": self.colour_transfer, **codes}
 
 
 @dataclass
@@ -99,6 +136,8 @@ class Session(OwnedResource):
     world: World = ALONE
     uploads: DeviceUploads | None = None  # the faces on the device when batches are augmented there
     shards: dict[tuple[str, int], FaceData] = field(default_factory=dict)  # (identity, epoch) → this rank's
+    critic: CodeCritic | None = None  # tells A's codes from B's; None when --code-critic is 0
+    critic_optimizer: torch.optim.Optimizer | None = None
 
     def __post_init__(self) -> None:
         self._closed = False
@@ -115,7 +154,7 @@ def augment_pool(device: torch.device) -> Executor | None:
     if device.type != "cuda":
         return None
     sharing = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))  # processes of a group on this machine
-    workers = max(1, min(MAX_AUGMENT_WORKERS, (os.cpu_count() or 1) // sharing))
+    workers = max(1, min(MAX_AUGMENT_WORKERS, usable_cores() // sharing))
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="augment")
 
 
@@ -140,16 +179,19 @@ def _amp_dtype(device: torch.device) -> torch.dtype | None:
 def _model_config(options: TrainOptions, saved: dict[str, Any] | None) -> ModelConfig:
     if saved is None:
         try:
-            return preset_config(options.preset or "lite", options.resolution)
+            return preset_config(options.preset or "lite", options.resolution, options.architecture or "df")
         except ValueError as error:
             raise SwapcamError(str(error)) from error
     config = ModelConfig(**saved["model_config"])
-    if (options.preset and options.preset != saved["preset"]) or (
-        options.resolution and options.resolution != config.resolution
+    if (
+        (options.preset and options.preset != saved["preset"])
+        or (options.resolution and options.resolution != config.resolution)
+        or (options.architecture and options.architecture != config.architecture)
     ):
         raise SwapcamError(
-            f"the run was trained as {saved['preset']} at {config.resolution} px; "
-            "--resume continues it as it is (drop --preset/--resolution or choose another --out)"
+            f"the run was trained as {saved['preset']} ({config.architecture}) at {config.resolution} px; "
+            "--resume continues it as it is (drop --preset, --resolution and --architecture, or choose "
+            "another --out)"
         )
     return config
 
@@ -228,9 +270,11 @@ def open_session(
     scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
     rng = np.random.default_rng(options.seed)
     step = 0
+    critic, critic_optimizer = _critic(config, options, device)
     if saved is not None:
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
+        _restore_critic(saved, critic, critic_optimizer)
         if saved.get("scaler"):  # empty when the run so far had no float16 autocast
             scaler.load_state_dict(saved["scaler"])
         step = int(saved["step"])
@@ -255,8 +299,28 @@ def open_session(
         pool=None if on_device else augment_pool(device),
         world=world,
         uploads=DeviceUploads(device) if on_device else None,
+        critic=critic,
+        critic_optimizer=critic_optimizer,
     )
     return session, preset
+
+
+def _restore_critic(
+    saved: dict[str, Any], critic: CodeCritic | None, optimizer: torch.optim.Optimizer | None
+) -> None:
+    """The critic of a resumed run; a run saved without one (or before critics existed) starts it anew."""
+    if critic is not None and optimizer is not None and saved.get("critic"):
+        critic.load_state_dict(saved["critic"]["model"])
+        optimizer.load_state_dict(saved["critic"]["optimizer"])
+
+
+def _critic(
+    config: ModelConfig, options: TrainOptions, device: torch.device
+) -> tuple[CodeCritic | None, torch.optim.Optimizer | None]:
+    if options.weights.code_critic == 0:
+        return None, None
+    critic = CodeCritic(config.bottleneck_dims).to(device)
+    return critic, torch.optim.Adam(critic.parameters(), lr=CRITIC_LEARNING_RATE, betas=(0.5, 0.999))
 
 
 def _trainer(model: SwapAutoencoder, world: World, device: torch.device) -> torch.nn.Module:
@@ -292,7 +356,7 @@ def train_step(session: Session, options: TrainOptions) -> dict[str, float]:
         key: training_batch(
             session.rng,
             training_faces(session, key, options),
-            session.data[other],
+            session.data[other] if options.recoloured(key) else None,
             batch=options.batch,
             config=options.augment,
             device=session.device,
@@ -307,9 +371,11 @@ def train_step(session: Session, options: TrainOptions) -> dict[str, float]:
         torch.autocast("cuda", dtype=session.amp_dtype) if session.amp_dtype else contextlib.nullcontext()
     )
     with autocast:
-        face_a, mask_a, face_b, mask_b = session.trainer(tensors["a"]["inputs"], tensors["b"]["inputs"])
-    total = torch.zeros((), device=session.device)
-    row: dict[str, float] = {}
+        face_a, mask_a, face_b, mask_b, code_a, code_b = session.trainer(
+            tensors["a"]["inputs"], tensors["b"]["inputs"]
+        )
+    code_a, code_b = code_a.float(), code_b.float()
+    total, row = _code_terms(session, options.weights, code_a, code_b)
     for key, face, mask in (("a", face_a, mask_a), ("b", face_b, mask_b)):
         t = tensors[key]
         loss, parts = reconstruction_loss(
@@ -326,6 +392,33 @@ def train_step(session: Session, options: TrainOptions) -> dict[str, float]:
     session.scaler.scale(total).backward()
     session.scaler.step(session.optimizer)
     session.scaler.update()
+    if session.critic is not None and session.critic_optimizer is not None:
+        row["critic_acc"] = _train_critic(session, code_a, code_b)
     session.step += 1
     row["loss"] = row["loss_a"] + row["loss_b"]
     return row
+
+
+def _code_terms(
+    session: Session, weights: LossWeights, code_a: torch.Tensor, code_b: torch.Tensor
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """The code-alignment part of the loss, and what the log records of the codes."""
+    gap = moment_gap(code_a, code_b)
+    total = weights.code_moments * gap
+    if session.critic is not None:
+        total = total + weights.code_critic * confusion_loss(session.critic, code_a, code_b)
+    return total, {
+        "code_gap": float(gap.detach()),
+        "separation": separation(code_a.detach(), code_b.detach()),
+    }
+
+
+def _train_critic(session: Session, code_a: torch.Tensor, code_b: torch.Tensor) -> float:
+    """One step of the code critic on this step's codes (after the encoder's step); its accuracy before."""
+    assert session.critic is not None and session.critic_optimizer is not None
+    accuracy = critic_accuracy(session.critic, code_a, code_b)
+    session.critic_optimizer.zero_grad(set_to_none=True)
+    critic_loss(session.critic, code_a, code_b).backward()
+    average_gradients(session.critic, session.world)
+    session.critic_optimizer.step()
+    return accuracy

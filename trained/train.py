@@ -29,7 +29,10 @@ from trained.distributed import World, all_agree, current_world, leave
 from trained.preview import preview_grid, reconstruction_ssim, write_preview
 from trained.session import Session, TrainOptions, open_session, train_step
 
-LOG_FIELDS = ("step", "elapsed_s", "loss", "loss_a", "loss_b", "dssim_a", "dssim_b", "mask_a", "mask_b")
+LOG_FIELDS = (
+    "step", "elapsed_s", "loss", "loss_a", "loss_b", "dssim_a", "dssim_b", "mask_a", "mask_b",
+    "code_gap", "separation", "critic_acc",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -61,12 +64,19 @@ def _save(session: Session, run: Path, options: TrainOptions, preset: str) -> Pa
             "model": session.model.state_dict(),
             "optimizer": session.optimizer.state_dict(),
             "scaler": session.scaler.state_dict(),
+            "critic": _critic_state(session),
             "rng": {"numpy": session.rng.bit_generator.state, "torch": torch.get_rng_state()},
             "options": options.resume_values(),
         },
     )
     ckpt.prune_checkpoints(run / "checkpoints", options.keep)
     return path
+
+
+def _critic_state(session: Session) -> dict[str, object]:
+    if session.critic is None or session.critic_optimizer is None:
+        return {}
+    return {"model": session.critic.state_dict(), "optimizer": session.critic_optimizer.state_dict()}
 
 
 def _preview(session: Session, run: Path) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 
 from stream.backends import CropBatch, FaceBatch, Log, MaskBatch, from_model_output, to_model_input
 from stream.contract import ModelInfo
+from stream.threads import plan_threads, usable_cores
 
 DIRECTION = "a2b"  # the person in front of the camera is A; the output shows B
 
@@ -44,6 +45,8 @@ class TorchBackend:
         autoencoder, state = load_model(model)
         self._device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         self.on_cuda = self._device.type == "cuda"
+        if not self.on_cuda:  # the live pipeline's share of the cores, as ONNX Runtime gets
+            torch.set_num_threads(plan_threads(usable_cores()).inference)
         self._dtype = torch.float16 if self._device.type == "cuda" else torch.float32
         self.info: ModelInfo = model_info(
             state, DIRECTION, "fp16" if self._dtype == torch.float16 else "fp32"

@@ -8,7 +8,6 @@ because the pipeline's other stages need the remaining cores. A session that end
 GPU providers were installed is reported with a warning, never silently.
 """
 
-import os
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,6 +26,7 @@ from stream.backends import (
 )
 from stream.contract import INPUT_NAME, OUTPUT_NAMES, ModelInfo, parse_metadata
 from stream.errors import SwapcamError
+from stream.threads import plan_threads, usable_cores
 
 PREFERENCE = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
 GPU_PROVIDERS = frozenset(PREFERENCE[:2])
@@ -43,11 +43,6 @@ def unavailable_reason(model: Path) -> str | None:
 def preferred_providers(available: list[str]) -> list[str]:
     """The providers to ask for, fastest first, among those this onnxruntime build has."""
     return [provider for provider in PREFERENCE if provider in available]
-
-
-def cpu_threads(cores: int | None) -> int:
-    """Intra-op threads on a CPU: half the cores (at least 1, at most 4); the other stages use the rest."""
-    return max(1, min(4, (cores or 1) // 2))
 
 
 def open_backend(model: Path, log: Log) -> SwapBackend:
@@ -70,13 +65,13 @@ class OrtSession:
 
     def __init__(self, model: Path, log: Log, providers: list[str] | None, threads: int | None) -> None:
         """``providers``: exactly these (benchmarks compare them); default: the fastest that load.
-        ``threads``: CPU intra-op threads; default: ``cpu_threads`` of this machine."""
+        ``threads``: CPU intra-op threads; default: the live pipeline's share (``stream.threads``)."""
         import onnxruntime as ort
 
         requested = providers or preferred_providers(ort.get_available_providers())
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads or cpu_threads(os.cpu_count())
+        options.intra_op_num_threads = threads or plan_threads(usable_cores()).inference
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3

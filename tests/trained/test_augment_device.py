@@ -26,7 +26,7 @@ def opencv_batch(params, data, other) -> dict[str, np.ndarray]:
     }
 
 
-@pytest.mark.parametrize("config", [AugmentConfig(), AugmentConfig(flip=True, colour_transfer=False)])
+@pytest.mark.parametrize("config", [AugmentConfig(flip=False), AugmentConfig(colour_transfer=False)])
 def test_a_batch_made_in_torch_is_the_opencv_batch_to_interpolation_differences(faces_a, faces_b, config):
     params = draw_batch(np.random.default_rng(3), faces_a, 12, config, faces_b)
     assert config.flip == any(p.flip for p in params)

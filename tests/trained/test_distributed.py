@@ -133,10 +133,12 @@ def test_nproc_must_be_positive(extracted, tmp_path, capsys):
 def test_the_launcher_forwards_every_option_to_the_processes_it_starts():
     parser = argparse.ArgumentParser()
     configure(parser)
-    given = ["--a", "x", "--b", "y", "--out", "z", "--preset", "df128", "--resolution", "96", "--batch", "3",
-             "--minutes", "2.5", "--device", "cpu", "--lr", "3e-05", "--seed", "-4", "--holdout", "0.1",
-             "--preview-every", "7", "--save-every", "9", "--keep", "2", "--resume", "--flip",
-             "--no-colour-transfer", "--no-progress", "--nproc", "4", "--augment-on", "device"]  # fmt: skip
+    given = ["--a", "x", "--b", "y", "--out", "z", "--preset", "df128", "--resolution", "96",
+             "--architecture", "liae", "--batch", "3", "--minutes", "2.5", "--device", "cpu", "--lr", "3e-05",
+             "--seed", "-4", "--holdout", "0.1",
+             "--preview-every", "7", "--save-every", "9", "--keep", "2", "--resume", "--no-flip",
+             "--colour-transfer", "both", "--code-moments", "0.25", "--code-critic", "0",
+             "--no-progress", "--nproc", "4", "--augment-on", "device"]  # fmt: skip
     args = parser.parse_args(given)
     again = parser.parse_args(_forwarded(args))
     assert vars(again) == {**vars(args), "nproc": 1}

@@ -43,12 +43,36 @@ def test_unknown_preset_is_rejected():
         preset_config("huge")
 
 
-def test_a_direction_uses_the_shared_encoder_and_one_decoder():
-    model = SwapAutoencoder(preset_config("lite", 64)).eval()
+@pytest.mark.parametrize("architecture", ["df", "liae"])
+def test_a_direction_runs_what_the_model_runs_and_holds_only_its_parts(architecture):
+    model = SwapAutoencoder(preset_config("lite", 64, architecture)).eval()
     x = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
         for decoder in ("a", "b"):
             torch.testing.assert_close(SwapDirection(model, decoder)(x), model(x, decoder))
+    into_b = {id(p) for p in SwapDirection(model, "b").parameters()}
+    unused = model.decoders["a"] if architecture == "df" else model.inter_a
+    assert into_b and not into_b & {id(p) for p in unused.parameters()}
+
+
+def test_liae_draws_b_from_the_shared_inter_alone_and_a_with_its_own():
+    """DeepFaceLab's LIAE wiring: A's own inter changes A's drawing, never a swap into B."""
+    torch.manual_seed(0)
+    model = SwapAutoencoder(preset_config("lite", 64, "liae")).eval()
+    x = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        before = {decoder: model(x, decoder)[0] for decoder in ("a", "b")}
+        for parameter in model.inter_a.parameters():
+            parameter.add_(0.5)
+        after = {decoder: model(x, decoder)[0] for decoder in ("a", "b")}
+    torch.testing.assert_close(before["b"], after["b"])
+    assert (before["a"] - after["a"]).abs().max() > 1e-3
+    assert not hasattr(model, "decoders") and model.decoder.inputs == 2
+
+
+def test_unknown_architecture_is_rejected():
+    with pytest.raises(ValueError, match="architecture must be one of df, liae"):
+        preset_config("lite", 64, "xyz")
 
 
 @pytest.mark.parametrize("preset", ["lite", "df128"])
@@ -58,5 +82,5 @@ def test_different_faces_stay_different_through_the_encoder(preset, faces_a):
     model = SwapAutoencoder(preset_config(preset, 64)).eval()
     faces = torch.from_numpy(faces_a.faces[::60]).permute(0, 3, 1, 2).float() / 255
     with torch.no_grad():
-        code = model.inter.dense(model.encoder(faces))
+        _, code = model.encode(faces)
     assert float(code.std(dim=0).mean() / code.abs().mean()) > 0.1
