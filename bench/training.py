@@ -27,7 +27,7 @@ from stream.align import AlignSpec
 from stream.errors import SwapcamError
 from stream.extract import ExtractOptions, extract
 from stream.machine import cpu_name
-from stream.samples import cache_dir, ensure_samples
+from stream.samples import cache_dir, sample_clips
 from trained.model import DEFAULT_RESOLUTION
 from trained.session import Session, TrainOptions, open_session, resolve_device, train_step
 
@@ -59,7 +59,7 @@ class Throughput:
 def extracted_sample_clips() -> dict[str, Path]:
     """Both sample clips extracted at 256 px into the cache (done once)."""
     folders = {}
-    for name, clip in ensure_samples().items():
+    for name, clip in sample_clips().items():
         folder = cache_dir() / "bench" / f"extract-{name}-256"
         extract([clip], folder, ExtractOptions(spec=AlignSpec("whole_face", 256)), progress=False)
         folders[name] = folder

@@ -12,7 +12,7 @@ from stream.align import AlignSpec, align_face
 from stream.contract import INPUT_NAME, OUTPUT_NAMES
 from stream.landmarks import FaceLandmarker
 from stream.media import read_video, video_frame_count
-from stream.samples import ensure_samples
+from stream.samples import sample_clips
 
 TOLERANCE = {"fp32": 1e-4, "fp16": 2e-2}  # max abs error per output, values in [0, 1]
 
@@ -45,7 +45,7 @@ def sample_faces(spec: AlignSpec, per_clip: int = 8) -> NDArray[np.float32]:
     """(N, 3, R, R) RGB float32 in [0, 1]: faces spread over both sample clips, aligned with ``spec``."""
     crops = []
     with FaceLandmarker("image") as landmarker:
-        for clip in ensure_samples().values():
+        for clip in sample_clips().values():
             wanted = set(np.linspace(0, video_frame_count(clip) - 1, per_clip).astype(int).tolist())
             for index, frame in read_video(clip):
                 faces = landmarker.detect(frame) if index in wanted else []

@@ -38,6 +38,10 @@ COMMANDS = MappingProxyType(
         ),
         "bench": ("bench.command", "latency reports: inference, stages, end to end vs a sequential baseline"),
         "train": ("trained.command", "train a face-swap autoencoder on two extracted face folders"),
+        "eval": (
+            "bench.eval_command",
+            "judge a swap: identity, expression, flicker, lost faces (independent)",
+        ),
         "export": ("export.command", "checkpoint → ONNX (with parity checks) → TensorRT engine"),
     }
 )

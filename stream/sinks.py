@@ -240,6 +240,31 @@ class FileSink(OwnedResource):
             self._partial.unlink(missing_ok=True)
 
 
+class FrameFolderSink(OwnedResource):
+    """Writes every frame losslessly as ``NNNNNN.png`` (numbered from 0 in the order sent) into a folder
+    that exists: for measuring output without video compression in the way."""
+
+    def __init__(self, folder: Path) -> None:
+        if not folder.is_dir():
+            raise SwapcamError(f"expected an existing folder for the frames, got {folder}")
+        self.folder = folder
+        self.frames = 0
+        self._closed = False
+
+    def send(self, frame: BGRFrame) -> None:
+        self._check_open()
+        path = self.folder / f"{self.frames:06d}.png"
+        if not cv2.imwrite(str(path), frame):
+            raise SwapcamError(f"cannot write {path}")
+        self.frames += 1
+
+    def describe(self) -> str:
+        return f"PNG frames in {self.folder}"
+
+    def _release(self) -> None:
+        pass
+
+
 class NullSink(OwnedResource):
     """Keeps nothing, counts frames: for runs that only measure."""
 

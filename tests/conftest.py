@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from stream.samples import ensure_samples
+from stream.samples import sample_clips
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -17,7 +17,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 @pytest.fixture(scope="session")
 def sample_paths() -> dict[str, Path]:
-    return ensure_samples()
+    """The two sample videos (the photos are fetched with them; `swapcam eval` uses those)."""
+    return sample_clips()
 
 
 def read_frames(path: Path, indices: list[int]) -> list[np.ndarray]:

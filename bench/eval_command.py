@@ -1,0 +1,100 @@
+"""Judge a swap objectively: who the output looks like, whether it keeps the input's expression, how much it
+flickers, and whether faces get lost — by an independent face recogniser (dlib) and FaceMesh landmarks.
+
+Give a model (it swaps --source first, every frame, nothing dropped) or an already swapped clip. Without
+either, the shipped demo model is judged on the woman's sample clip. Identity A is the unswapped --source;
+B is --reference-b (default: the man's sample clip). Yardsticks beside the output's figures: the unswapped
+input, B's own faces, another photo of B (--photo-b) and strangers (--strangers).
+
+Writes DIR/report.md, DIR/report.json and DIR/contact.png (input above output for a spread of frames).
+
+examples:
+  swapcam eval --out out/eval
+  swapcam eval --model runs/me2them --source me.mp4 --reference-b them.mp4 --out out/eval
+  swapcam eval --source me.mp4 --swapped swapped.mp4 --reference-b them/ --out out/eval
+"""
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench.eval_flow import EvalInputs
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, type=Path, help="report folder (created if missing)")
+    parser.add_argument("--source", type=Path, help="the unswapped clip of A (default: the woman's sample)")
+    given = parser.add_mutually_exclusive_group()
+    given.add_argument("--model", type=Path, help="model to swap --source with (default: the demo model)")
+    given.add_argument("--swapped", type=Path, help="--source already swapped, frame for frame")
+    parser.add_argument(
+        "--reference-b",
+        type=Path,
+        nargs="+",
+        help="B's faces: clips, images or folders (default: man's clip)",
+    )
+    parser.add_argument(
+        "--reference-a", type=Path, nargs="+", help="A's faces (default: the faces of --source)"
+    )
+    parser.add_argument("--photo-b", type=Path, help="another photo of B (default: the man's sample photo)")
+    parser.add_argument(
+        "--strangers", type=Path, nargs="+", help="faces of neither (default: the sample strangers)"
+    )
+    parser.add_argument("--every", type=int, default=1, help="judge every N-th frame (default 1: all)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from stream.errors import SwapcamError
+    from stream.threads import size_thread_pools
+
+    if args.every < 1:
+        raise SwapcamError(f"--every must be at least 1, got {args.every}")
+    size_thread_pools(torch_pools=False)
+    inputs = _inputs(args)
+    _check_paths(args, inputs)
+    from bench.eval_flow import evaluate_swap
+
+    summary = evaluate_swap(inputs, args.out, every=args.every, say=_say)
+    for name, (value, bar, met) in summary.checks().items():
+        _say(f"{name}: {value:.3f} (target {bar}) {'met' if met else 'NOT met'}")
+    _say(f"report: {args.out / 'report.md'}")
+    return 0
+
+
+def _say(message: str) -> None:
+    print(f"swapcam eval: {message}", file=sys.stderr, flush=True)
+
+
+def _inputs(args: argparse.Namespace) -> "EvalInputs":
+    from bench.eval_flow import EvalInputs
+    from stream.samples import STRANGERS, ensure_samples
+
+    samples = ensure_samples()
+    return EvalInputs(
+        source=args.source or samples["woman"],
+        model=args.model,
+        swapped=args.swapped,
+        reference_a=args.reference_a,
+        reference_b=args.reference_b or [samples["man"]],
+        photo_b=args.photo_b or (samples["man-photo"] if args.reference_b is None else None),
+        strangers=args.strangers or [samples[name] for name in STRANGERS],
+    )
+
+
+def _check_paths(args: argparse.Namespace, inputs: "EvalInputs") -> None:
+    """Every input readable and the report folder writable and apart from them, before any work."""
+    from stream.errors import SwapcamError
+
+    given = [inputs.source, *inputs.reference_b, *inputs.strangers, *(inputs.reference_a or [])]
+    given += [path for path in (inputs.model, inputs.swapped, inputs.photo_b) if path is not None]
+    missing = [path for path in given if not path.exists()]
+    if missing:
+        raise SwapcamError(f"no such file or folder: {', '.join(map(str, missing))}")
+    if args.out.exists() and not args.out.is_dir():
+        raise SwapcamError(f"--out expects a folder, {args.out} is a file")
+    out = args.out.resolve()
+    for path in given:
+        if out == path.resolve() or out in path.resolve().parents:
+            raise SwapcamError(f"--out {args.out} would write into an input: {path}")

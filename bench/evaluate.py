@@ -1,0 +1,222 @@
+"""Swap quality of a source clip and its swapped version, frame by frame, judged independently.
+
+Identity: dlib's recogniser (``stream.recognise``) gives each output face's distance to identity B (the mean
+descriptor of B's reference faces) and to A (the mean of the unswapped source faces). Yardsticks put those
+distances in context: the same distance for the unswapped source, for B's own faces, for another photo of
+B, and for strangers. Expression: mouth and eye opening of output vs input over time (correlation), and
+the aligned landmark error. Stability: frame-to-frame change inside the face region, output vs input.
+"""
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from stream.landmarks import DetectedFace, FaceLandmarker
+from stream.media import collect_media, read_image, read_video
+from stream.quality import aligned_landmark_error, correlation, eye_opening, mouth_opening, region_change
+from stream.recognise import Descriptor, FaceRecogniser, distances
+from stream.types import BGRFrame
+
+Pair = tuple[int, BGRFrame, BGRFrame]  # frame index, input frame, output frame
+
+
+@dataclass(frozen=True)
+class FrameFigures:
+    index: int
+    input_face: bool
+    output_face: bool
+    box: tuple[float, float, float, float] | None = None  # input face: left, top, right, bottom (pixels)
+    distance_a: float = float("nan")  # output face to A's mean descriptor
+    distance_b: float = float("nan")
+    distance_stranger: float = float("nan")  # to the nearest stranger
+    mouth_in: float = float("nan")
+    mouth_out: float = float("nan")
+    eye_in: float = float("nan")
+    eye_out: float = float("nan")
+    landmark_error: float = float("nan")
+    change_in: float = float("nan")  # mean grey-level change in the face region since the last frame
+    change_out: float = float("nan")
+
+
+@dataclass(frozen=True)
+class References:
+    a: Descriptor
+    b: Descriptor
+    strangers: NDArray[np.float64]  # (K, 128) one descriptor per stranger's face
+    # name → (median distance to B, median distance to A) of faces that are not the output
+    yardsticks: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+
+def face_descriptors(
+    paths: Sequence[Path], recogniser: FaceRecogniser, every: int = 1
+) -> NDArray[np.float64]:
+    """Descriptors of every face (up to 8 per image, the largest of each video frame) in videos, images or
+    folders of them."""
+    found: list[Descriptor] = []
+    for media in collect_media(paths):
+        if media.kind == "video":
+            with FaceLandmarker("video") as landmarker:
+                for _, frame in read_video(media.path, every):
+                    faces = landmarker.detect(frame)
+                    found += [recogniser.describe(frame, faces[0].landmarks)] if faces else []
+        else:
+            frame = read_image(media.path)
+            with FaceLandmarker("image", max_faces=8) as landmarker:
+                found += [recogniser.describe(frame, face.landmarks) for face in landmarker.detect(frame)]
+    return np.array(found, np.float64).reshape(-1, 128)
+
+
+def yardstick(descriptors: NDArray[np.float64], a: Descriptor, b: Descriptor) -> tuple[float, float]:
+    return float(np.median(distances(descriptors, b))), float(np.median(distances(descriptors, a)))
+
+
+def file_pairs(source: Path, swapped: Path, every: int = 1) -> Iterator[Pair]:
+    """Frames of a source clip and of its swapped version, in step (the swap keeps every frame)."""
+    for (index, frame), (_, output) in zip(
+        read_video(source, every), read_video(swapped, every), strict=False
+    ):
+        yield index, frame, output
+
+
+def folder_pairs(source: Path, folder: Path, every: int = 1) -> Iterator[Pair]:
+    """A source clip's frames beside the numbered PNGs a swap wrote for it (``FolderSink``)."""
+    for index, frame in read_video(source, every):
+        output = read_image(folder / f"{index:06d}.png")
+        yield index, frame, output
+
+
+def evaluate(pairs: Iterable[Pair], references: References, recogniser: FaceRecogniser) -> list[FrameFigures]:
+    figures: list[FrameFigures] = []
+    previous: tuple[BGRFrame, BGRFrame] | None = None
+    with FaceLandmarker("video") as inputs, FaceLandmarker("video") as outputs:
+        for index, frame, output in pairs:
+            found = (inputs.detect(frame), outputs.detect(output))
+            figures.append(
+                _frame_figures(
+                    (index, frame, output),
+                    found,
+                    previous=previous,
+                    references=references,
+                    recogniser=recogniser,
+                )
+            )
+            previous = (frame, output)
+    return figures
+
+
+def _frame_figures(
+    pair: Pair,
+    found: tuple[list[DetectedFace], list[DetectedFace]],
+    *,
+    previous: tuple[BGRFrame, BGRFrame] | None,
+    references: References,
+    recogniser: FaceRecogniser,
+) -> FrameFigures:
+    index, frame, output = pair
+    found_in, found_out = found
+    box = tuple(float(v) for v in found_in[0].box) if found_in else None
+    if not found_in or not found_out:
+        return FrameFigures(index, bool(found_in), bool(found_out), box)  # type: ignore[arg-type]
+    points_in, points_out = found_in[0].landmarks, found_out[0].landmarks
+    descriptor = recogniser.describe(output, points_out)
+    changes = (float("nan"), float("nan"))
+    if previous is not None:
+        region = _face_region(frame.shape[:2], points_in)
+        changes = (region_change(previous[0], frame, region), region_change(previous[1], output, region))
+    return FrameFigures(
+        index=index,
+        input_face=True,
+        output_face=True,
+        box=box,  # type: ignore[arg-type]
+        distance_a=float(distances(descriptor, references.a)[0]),
+        distance_stranger=float(distances(references.strangers, descriptor).min())
+        if len(references.strangers)
+        else float("nan"),
+        distance_b=float(distances(descriptor, references.b)[0]),
+        mouth_in=mouth_opening(points_in),
+        mouth_out=mouth_opening(points_out),
+        eye_in=eye_opening(points_in),
+        eye_out=eye_opening(points_out),
+        landmark_error=aligned_landmark_error(points_in, points_out),
+        change_in=changes[0],
+        change_out=changes[1],
+    )
+
+
+def _face_region(shape: tuple[int, int], landmarks: NDArray[np.float32]) -> NDArray[np.bool_]:
+    import cv2
+
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(mask, cv2.convexHull(np.round(landmarks).astype(np.int32)), 1)
+    return mask.astype(bool)
+
+
+def series(frames: Sequence[FrameFigures], name: str) -> NDArray[np.float64]:
+    return np.array([getattr(frame, name) for frame in frames], np.float64)
+
+
+@dataclass(frozen=True)
+class Summary:
+    frames: int
+    input_faces: int
+    faces_lost: int  # frames with a face in the input but none found in the output
+    closer_to_b_fraction: float
+    nearer_b_than_strangers_fraction: float  # output nearer to B than to any stranger
+    median_distance_b: float
+    median_distance_a: float
+    mouth_correlation: float
+    eye_correlation: float
+    landmark_error: float  # median, inter-ocular units
+    flicker_ratio: float  # output's mean change in the face region over the input's
+    yardsticks: dict[str, tuple[float, float]]
+
+    def checks(self) -> dict[str, tuple[float, str, bool]]:
+        """Each target: (measured, the bar as text, met)."""
+        bar_b = self.yardsticks.get("another photo of B", (float("nan"), 0.0))[0]
+        return {
+            "closer to B than to A": (self.closer_to_b_fraction, "≥ 0.90", self.closer_to_b_fraction >= 0.9),
+            "median distance to B": (self.median_distance_b, f"≤ {bar_b:.3f} (another photo of B)",
+                                     bool(self.median_distance_b <= bar_b)),
+            "mouth-opening correlation": (self.mouth_correlation, "≥ 0.80", self.mouth_correlation >= 0.8),
+            "aligned landmark error": (self.landmark_error, "≤ 0.040", self.landmark_error <= 0.04),
+            "faces lost": (float(self.faces_lost), "0", self.faces_lost == 0),
+        }  # fmt: skip
+
+    def to_dict(self) -> dict[str, object]:
+        return {**asdict(self), "checks": {k: list(v) for k, v in self.checks().items()}}
+
+
+def summarise(frames: Sequence[FrameFigures], references: References) -> Summary:
+    both = [frame for frame in frames if frame.input_face and frame.output_face]
+    distance_a, distance_b = series(both, "distance_a"), series(both, "distance_b")
+    change_in, change_out = series(both, "change_in"), series(both, "change_out")
+    return Summary(
+        frames=len(frames),
+        input_faces=sum(frame.input_face for frame in frames),
+        faces_lost=sum(frame.input_face and not frame.output_face for frame in frames),
+        closer_to_b_fraction=float((distance_b < distance_a).mean()) if both else 0.0,
+        nearer_b_than_strangers_fraction=float((distance_b < series(both, "distance_stranger")).mean())
+        if both
+        else 0.0,
+        median_distance_b=_median(distance_b),
+        median_distance_a=_median(distance_a),
+        mouth_correlation=correlation(series(both, "mouth_in"), series(both, "mouth_out")),
+        eye_correlation=correlation(series(both, "eye_in"), series(both, "eye_out")),
+        landmark_error=_median(series(both, "landmark_error")),
+        flicker_ratio=_ratio(change_out, change_in),
+        yardsticks=references.yardsticks,
+    )
+
+
+def _ratio(numerator: NDArray[np.float64], denominator: NDArray[np.float64]) -> float:
+    """Mean over mean, ignoring NaN; NaN when either has no value."""
+    if np.isnan(numerator).all() or np.isnan(denominator).all():
+        return float("nan")
+    return float(np.nanmean(numerator) / np.nanmean(denominator))
+
+
+def _median(values: NDArray[np.float64]) -> float:
+    return float(np.nanmedian(values)) if len(values) and not np.isnan(values).all() else float("nan")
