@@ -17,6 +17,10 @@ examples:
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from export.onnx_export import ExportReport
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -66,10 +70,16 @@ def _onnx(args: argparse.Namespace) -> int:
 
     print(f"exporting {args.run} ({args.direction}, {'fp16' if args.fp16 else 'fp32'}, opset {args.opset})")
     report = export_onnx(args.run, args.out, direction=args.direction, fp16=args.fp16, opset=args.opset)
+    return _print_report(report)
+
+
+def _print_report(report: "ExportReport") -> int:
     print(f"graph: {report.signature.describe()}")
     print("onnx.checker: ok")
     print(report.parity.describe())
     print(f"wrote {report.path} ({report.bytes / 1e6:.1f} MB), trained {report.info.training_steps} steps")
+    for sign in report.undertrained:
+        print(f"warning: the model looks undertrained: {sign} (train it longer)", file=sys.stderr)
     return 0
 
 
@@ -82,11 +92,7 @@ def _dfm(args: argparse.Namespace) -> int:
         print(f"warning: {alignment.advice}", file=sys.stderr)
     elif alignment.advice:
         print(f"note: {alignment.advice}")
-    print(f"graph: {report.signature.describe()}")
-    print("onnx.checker: ok")
-    print(report.parity.describe())
-    print(f"wrote {report.path} ({report.bytes / 1e6:.1f} MB), trained {report.info.training_steps} steps")
-    return 0
+    return _print_report(report)
 
 
 def _verify(args: argparse.Namespace) -> int:

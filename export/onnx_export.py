@@ -19,6 +19,7 @@ from export.parity import Parity, compare, onnx_outputs, sample_faces, torch_out
 from stream.contract import INPUT_NAME, OUTPUT_NAMES, ModelInfo, metadata_for
 from stream.errors import SwapcamError
 from stream.files import atomic_output
+from stream.quality import undertrained_signs
 from trained.checkpoint import DECODER, load_model, model_info
 from trained.model import SwapDirection
 
@@ -44,6 +45,7 @@ class ExportReport:
     info: ModelInfo
     signature: Signature
     parity: Parity
+    undertrained: list[str]  # signs, on the parity faces, that the model is clearly undertrained
     path: Path
     bytes: int
 
@@ -120,15 +122,27 @@ def export_onnx(
     onnx.checker.check_model(graph, full_check=True)
     payload = graph.SerializeToString()
     faces = sample_faces(info.align_spec)
-    parity = compare(
-        torch_outputs(reference, faces),
-        onnx_outputs(payload, faces, np.float16 if fp16 else np.float32),
-        precision,
-    )
+    expected = torch_outputs(reference, faces)
+    parity = compare(expected, onnx_outputs(payload, faces, np.float16 if fp16 else np.float32), precision)
     if not parity.passed:
         raise SwapcamError(f"export failed, nothing written: {parity.describe()}")
     write_atomically(out, payload)
-    return ExportReport(info=info, signature=signature_of(graph), parity=parity, path=out, bytes=len(payload))
+    signs = undertrained_on(faces, expected)
+    return ExportReport(
+        info=info,
+        signature=signature_of(graph),
+        parity=parity,
+        path=out,
+        bytes=len(payload),
+        undertrained=signs,
+    )
+
+
+def undertrained_on(faces: np.ndarray, outputs: dict[str, np.ndarray]) -> list[str]:
+    """``stream.quality.undertrained_signs`` for (N, 3, R, R) faces and the model's outputs for them."""
+    return undertrained_signs(
+        faces.transpose(0, 2, 3, 1), outputs["swapped"].transpose(0, 2, 3, 1), outputs["mask"][:, 0]
+    )
 
 
 def write_atomically(path: Path, payload: bytes) -> None:

@@ -32,17 +32,21 @@ from stream.backends import (
 from stream.blend import BlendOptions, warm_up
 from stream.capture import Source
 from stream.metrics import RunLog, format_rolling, rolling, summarise, timeline
+from stream.occlusion import OcclusionStage
+from stream.packet import FramePacket
 from stream.pipeline import Pipeline, Stage
 from stream.sinks import Sink
 from stream.smoothing import OneEuroParams
 from stream.stages import (
     LandmarkStage,
+    SwapWatch,
     blend_stage,
     capture_clock,
     cuda_stage,
     deliver_to,
     swap_stage,
     video_clock,
+    watch_first_faces,
 )
 from stream.types import Affine, BGRFrame
 
@@ -63,6 +67,7 @@ class LiveOptions:
     blend_device: str = "auto"  # "auto": on the GPU when the model runs on CUDA; "cpu"; "cuda"
     morph: float | None = None  # AMP .dfm models only; None: the model's default
     label: bool = True
+    occlusion: bool = True  # hands in front of the face stay in front (stream.occlusion; CPU paste-back)
     overlay: bool = False
     stats: bool = False
     smoothing: OneEuroParams = field(default_factory=OneEuroParams)
@@ -116,19 +121,26 @@ def build_pipeline(
     log: RunLog,
     on_delivered: Callable[[], None],
     gpu: GpuSwapper | None = None,
+    watch: SwapWatch | None = None,
+    occlusion: Callable[[FramePacket], FramePacket] | None = None,
 ) -> Pipeline:
-    """The one function that wires stages: capture → landmarks → swap → blend → sinks, or with ``gpu``
-    (crop, swap and paste-back on a CUDA device) capture → landmarks → cuda → sinks."""
+    """The one function that wires stages: capture → landmarks [→ occlusion] → swap → blend → sinks, or
+    with ``gpu`` (crop, swap and paste-back on a CUDA device) capture → landmarks → cuda → sinks."""
 
     def overlay() -> list[str]:
         return [format_rolling(recent_figures(log))]
 
     annotate = (options.label, overlay if options.overlay else None)
     stages = [Stage("landmarks", landmarks)]
+    if occlusion is not None and gpu is None:
+        stages.append(Stage("occlusion", occlusion))
     if gpu is not None:
         stages.append(Stage("cuda", cuda_stage(gpu, *annotate)))
     else:
-        stages += [Stage("swap", swap_stage(backend)), Stage("blend", blend_stage(options.blend, *annotate))]
+        stages += [
+            Stage("swap", swap_stage(backend, watch)),
+            Stage("blend", blend_stage(options.blend, *annotate)),
+        ]
     return Pipeline(source.read, stages, deliver_to(sinks, log, on_delivered), live=source.live)
 
 
@@ -163,10 +175,23 @@ def run_live(
         spec = backend.info.align_spec
         landmarks = LandmarkStage(spec, options.max_faces, options.smoothing, clock, crop=gpu is None)
         owned.callback(landmarks.close)
+        occlusion = None
+        if options.occlusion and gpu is None:
+            occlusion = OcclusionStage()
+            owned.callback(occlusion.close)
         log = RunLog()
         printer = StatsPrinter(log, sys.stderr) if options.stats else progress or _nothing
         pipeline = build_pipeline(
-            source, landmarks, backend, sinks, options=options, log=log, on_delivered=printer, gpu=gpu
+            source,
+            landmarks,
+            backend,
+            sinks,
+            options=options,
+            log=log,
+            on_delivered=printer,
+            gpu=gpu,
+            watch=watch_first_faces(say),
+            occlusion=occlusion,
         )
         interrupted = False
         with pipeline:

@@ -27,6 +27,7 @@ class Face:
     crop: BGRCrop | None  # (R, R, 3) aligned crop cut from the frame; None when the GPU cuts it
     swapped: SwappedFace | None = None
     mask: SwapMask | None = None
+    occlusion: NDArray[np.uint8] | None = None  # (R, R) crop space: 255 where a hand covers the face
 
 
 @dataclass(frozen=True)

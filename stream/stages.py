@@ -15,7 +15,9 @@ from stream.blend import BlendOptions, paste_face
 from stream.label import draw_label, draw_overlay
 from stream.landmarks import FaceLandmarker
 from stream.metrics import RunLog, record_of
+from stream.occlusion import uncovered
 from stream.packet import Face, FramePacket
+from stream.quality import undertrained_signs
 from stream.sinks import Sink
 from stream.smoothing import OneEuroParams, Track, smooth_faces
 from stream.types import Affine, BGRFrame, Landmarks
@@ -66,8 +68,29 @@ class LandmarkStage:
         self._landmarker.close()
 
 
-def swap_stage(backend: SwapBackend) -> Callable[[FramePacket], FramePacket]:
-    """All faces of a frame in one batched call."""
+SwapWatch = Callable[[np.ndarray, np.ndarray, np.ndarray], None]  # (crops, swapped faces, masks)
+
+
+def watch_first_faces(warn: Callable[[str], None], count: int = 30) -> SwapWatch:
+    """Looks at the first ``count`` swapped faces once and warns when the model is clearly undertrained."""
+    seen: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def watch(crops: np.ndarray, swapped: np.ndarray, masks: np.ndarray) -> None:
+        if len(seen) >= count:
+            return
+        seen.extend(zip(crops, swapped, masks, strict=True))
+        if len(seen) >= count:
+            inputs, faces, maps = (np.stack(part) for part in zip(*seen, strict=True))
+            for sign in undertrained_signs(inputs / 255.0, faces, maps):
+                warn(
+                    f"warning: the model looks undertrained: {sign} (train longer; `swapcam eval` judges it)"
+                )
+
+    return watch
+
+
+def swap_stage(backend: SwapBackend, watch: SwapWatch | None = None) -> Callable[[FramePacket], FramePacket]:
+    """All faces of a frame in one batched call; ``watch`` sees every batch (crops, faces, masks)."""
 
     def swap(packet: FramePacket) -> FramePacket:
         if not packet.faces:
@@ -75,7 +98,10 @@ def swap_stage(backend: SwapBackend) -> Callable[[FramePacket], FramePacket]:
         crops = [face.crop for face in packet.faces if face.crop is not None]
         if len(crops) != len(packet.faces):
             raise ValueError("the swap stage needs the faces' crops: the landmark stage was told not to crop")
-        swapped, masks = backend.swap(np.stack(crops))
+        batch = np.stack(crops)
+        swapped, masks = backend.swap(batch)
+        if watch is not None:
+            watch(batch, swapped, masks)
         faces = tuple(
             replace(face, swapped=image, mask=mask)
             for face, image, mask in zip(packet.faces, swapped, masks, strict=True)
@@ -93,7 +119,8 @@ def blend_stage(
     def blend(packet: FramePacket) -> FramePacket:
         for face in packet.faces:
             if face.swapped is not None and face.mask is not None and face.crop is not None:
-                paste_face(packet.frame, face.swapped, face.mask, face.crop, face.matrix, options)
+                mask = uncovered(face.mask, face.occlusion)
+                paste_face(packet.frame, face.swapped, mask, face.crop, face.matrix, options)
         return _annotate(packet, label, overlay)
 
     return blend

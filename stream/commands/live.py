@@ -65,12 +65,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--max-faces", type=int, default=1, help="faces swapped per frame, 1..8 (default 1)")
     parser.add_argument("--no-label", action="store_true", help="do not draw the 'AI-modified' label")
+    parser.add_argument(
+        "--no-occlusion",
+        action="store_true",
+        help="paste the face over hands in front of it too (saves the hand detector's time per frame)",
+    )
     parser.add_argument("--overlay", action="store_true", help="draw fps and latency on the output")
     parser.add_argument("--stats", action="store_true", help="print fps, latency and drops once per second")
     parser.add_argument("--report", type=Path, help="write the run's latency figures to this JSON file")
 
 
 def run(args: argparse.Namespace) -> int:
+    from stream.threads import size_thread_pools
+
+    size_thread_pools(torch_pools=False)  # torch, when a checkpoint runs, is sized by its backend
     from stream.capture import CaptureOptions, open_source
     from stream.cli import EXIT_INTERRUPTED
     from stream.errors import SwapcamError
@@ -89,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
             blend_device=args.blend_device,
             morph=args.morph,
             label=not args.no_label,
+            occlusion=not args.no_occlusion,
             overlay=args.overlay,
             stats=args.stats,
         )

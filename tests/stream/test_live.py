@@ -54,7 +54,7 @@ def test_file_mode_writes_every_frame_swaps_every_face_extract_found_and_reports
     assert count_frames(out) == figures["frames_read"] == figures["frames_delivered"] == 472
     assert set(range(472)) - set(figures["frames_without_faces"]) >= found and len(found) == 472
     assert figures["frames_dropped"] == 0 and figures["fps"] > 0
-    assert set(figures["stages_ms"]) == {"read", "landmarks", "swap", "blend"}
+    assert set(figures["stages_ms"]) == {"read", "landmarks", "occlusion", "swap", "blend"}
     assert figures["latency_ms"]["p50"] > 0 and figures["machine"]["cpu"]
 
 
