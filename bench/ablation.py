@@ -1,25 +1,27 @@
 """Training-recipe ablation: the same data and step budget for each variant of the recipe, one run folder
-each, so that ``swapcam eval`` can judge every change's effect on identity and expression.
+each, judged by `swapcam eval` on the woman's sample clip, and one table of the results.
 
     python -m bench.ablation --a faces/woman --b faces/man --out runs/ablation --steps 1200 \\
-        [--variants full round-1 ...]
+        [--variants full round-1 ...] [--every 4]
 
-Variants: ``full`` (the default recipe), ``round-1`` (the recipe before the code-alignment work), and the
-full recipe without one change each (``no-code-moments``, ``no-code-critic``, ``colour-both``,
-``light-augment``). A finished variant (its last checkpoint at the budget) is skipped when run again.
+Variants: ``full`` (the default recipe), ``round-1`` (the recipe of the first demo model), the full recipe
+without one change each (``no-code-moments``, ``no-code-critic``, ``no-code-terms``, ``colour-both``,
+``light-augment``), and ``liae`` (the full recipe on the LIAE wiring). A finished variant (trained to the
+budget, its report written) is not run again; the table covers every variant with a report.
 """
 
 import argparse
+import json
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
-from trained.augment import AugmentConfig
+from trained.augment import AUGMENT_STRENGTHS
 from trained.losses import LossWeights
 from trained.session import TrainOptions
 
 # The augmentation of the round-1 demo model: warp 0.03 of the side on a 4-cell grid, scale ±5%, no flips.
-LIGHT_AUGMENT = AugmentConfig(scale=0.05, warp=0.12, warp_cells=(4,), flip=False)
+LIGHT_AUGMENT = replace(AUGMENT_STRENGTHS["light"], flip=False)
 NO_CODE_TERMS = LossWeights(code_moments=0.0, code_critic=0.0)
 
 VARIANTS = MappingProxyType({
@@ -30,13 +32,40 @@ VARIANTS = MappingProxyType({
     "no-code-terms": {"weights": NO_CODE_TERMS},
     "colour-both": {"colour_transfer": "both"},
     "light-augment": {"augment": LIGHT_AUGMENT},
+    "liae": {"architecture": "liae"},
 })  # fmt: skip
+COLUMNS = (
+    ("closer_to_b_fraction", "closer to B than A"),
+    ("median_distance_b", "median distance to B"),
+    ("nearer_b_than_strangers_fraction", "nearer B than any stranger"),
+    ("mouth_correlation", "mouth corr."),
+    ("eye_correlation", "eye corr."),
+    ("landmark_error", "landmark error"),
+    ("flicker_ratio", "flicker ratio"),
+    ("faces_lost", "faces lost"),
+)
 
 
 def variant_options(base: TrainOptions, name: str) -> TrainOptions:
     if name not in VARIANTS:
         raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {name!r}")
     return replace(base, **VARIANTS[name])
+
+
+def table(out: Path) -> str:
+    """Markdown: one row per variant whose report exists under ``out``."""
+    from bench.eval_report import figure_text
+
+    lines = [
+        "| variant | " + " | ".join(title for _, title in COLUMNS) + " |",
+        "|---" * (len(COLUMNS) + 1) + "|",
+    ]
+    for name in VARIANTS:
+        report = out / name / "eval" / "report.json"
+        if report.is_file():
+            summary = json.loads(report.read_text())["summary"]
+            lines.append(f"| {name} | " + " | ".join(figure_text(summary[key]) for key, _ in COLUMNS) + " |")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,25 +76,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=1200)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--lr", type=float, default=3e-4)
+    parser.add_argument("--every", type=int, default=4, help="judge every N-th frame of the clip")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     args = parser.parse_args(argv)
 
     from stream.threads import size_thread_pools
 
     size_thread_pools()
+    base = TrainOptions(preset="lite", batch=args.batch, steps=args.steps, learning_rate=args.lr)
+    for name in args.variants:
+        run_variant(args, name, variant_options(base, name))
+    print(table(args.out))
+    return 0
+
+
+def run_variant(args: argparse.Namespace, name: str, options: TrainOptions) -> None:
+    from bench.eval_command import default_inputs
+    from bench.eval_flow import evaluate_swap
     from trained import checkpoint as ckpt
     from trained.train import train
 
-    base = TrainOptions(preset="lite", batch=args.batch, steps=args.steps, learning_rate=args.lr)
-    for name in args.variants:
-        run = args.out / name
-        done = ckpt.list_checkpoints(run / "checkpoints")
-        if done and ckpt.load_checkpoint(done[-1])["step"] >= args.steps:
-            print(f"{name}: already trained to {args.steps} steps")
-            continue
-        result = train(args.a, args.b, run, variant_options(base, name), resume=bool(done), progress=False)
-        print(f"{name}: {result.step} steps in {result.seconds:.0f} s → {result.checkpoint}", flush=True)
-    return 0
+    run = args.out / name
+    done = ckpt.list_checkpoints(run / "checkpoints")
+    if not done or ckpt.load_checkpoint(done[-1])["step"] < args.steps:
+        result = train(args.a, args.b, run, options, resume=bool(done), progress=False)
+        print(f"{name}: {result.step} steps in {result.seconds:.0f} s", flush=True)
+    if not (run / "eval" / "report.json").is_file():
+        evaluate_swap(default_inputs(model=run), run / "eval", every=args.every, say=lambda message: None)
 
 
 if __name__ == "__main__":

@@ -55,10 +55,11 @@ def run(args: argparse.Namespace) -> int:
     inputs = _inputs(args)
     _check_paths(args, inputs)
     from bench.eval_flow import evaluate_swap
+    from bench.eval_report import figure_text
 
     summary = evaluate_swap(inputs, args.out, every=args.every, say=_say)
     for name, (value, bar, met) in summary.checks().items():
-        _say(f"{name}: {value:.3f} (target {bar}) {'met' if met else 'NOT met'}")
+        _say(f"{name}: {figure_text(value)} (target {bar}) {'met' if met else 'NOT met'}")
     _say(f"report: {args.out / 'report.md'}")
     return 0
 
@@ -68,18 +69,34 @@ def _say(message: str) -> None:
 
 
 def _inputs(args: argparse.Namespace) -> "EvalInputs":
+    from dataclasses import replace
+
+    inputs = default_inputs(source=args.source, model=args.model, swapped=args.swapped)
+    return replace(
+        inputs,
+        reference_a=args.reference_a,
+        reference_b=args.reference_b or inputs.reference_b,
+        photo_b=args.photo_b or (inputs.photo_b if args.reference_b is None else None),
+        strangers=args.strangers or inputs.strangers,
+    )
+
+
+def default_inputs(
+    *, source: Path | None = None, model: Path | None = None, swapped: Path | None = None
+) -> "EvalInputs":
+    """The demo pair's references: the man's clip and photo, the sample strangers; source: the woman."""
     from bench.eval_flow import EvalInputs
     from stream.samples import STRANGERS, ensure_samples
 
     samples = ensure_samples()
     return EvalInputs(
-        source=args.source or samples["woman"],
-        model=args.model,
-        swapped=args.swapped,
-        reference_a=args.reference_a,
-        reference_b=args.reference_b or [samples["man"]],
-        photo_b=args.photo_b or (samples["man-photo"] if args.reference_b is None else None),
-        strangers=args.strangers or [samples[name] for name in STRANGERS],
+        source=source or samples["woman"],
+        model=model,
+        swapped=swapped,
+        reference_a=None,
+        reference_b=[samples["man"]],
+        photo_b=samples["man-photo"],
+        strangers=[samples[name] for name in STRANGERS],
     )
 
 

@@ -25,6 +25,7 @@ from bench.evaluate import (
     face_descriptors,
     file_pairs,
     folder_pairs,
+    shape_gap,
     summarise,
     yardstick,
 )
@@ -49,22 +50,26 @@ def build_references(
     inputs: EvalInputs, recogniser: FaceRecogniser, say: Callable[[str], None]
 ) -> References:
     say("describing the reference faces (A, B, strangers)")
-    faces_a = face_descriptors(inputs.reference_a or [inputs.source], recogniser, REFERENCE_EVERY)
-    faces_b = face_descriptors(inputs.reference_b, recogniser, 1)
-    strangers = face_descriptors(inputs.strangers, recogniser) if inputs.strangers else np.zeros((0, 128))
+    seen_a = face_descriptors(inputs.reference_a or [inputs.source], recogniser, REFERENCE_EVERY)
+    seen_b = face_descriptors(inputs.reference_b, recogniser, 1)
+    faces_a, faces_b = seen_a.descriptors, seen_b.descriptors
+    strangers = (
+        face_descriptors(inputs.strangers, recogniser).descriptors if inputs.strangers else np.zeros((0, 128))
+    )
     if not len(faces_a) or not len(faces_b):
         raise_no_faces("A" if not len(faces_a) else "B")
     a, b = centroid(faces_a), centroid(faces_b)
     yardsticks = {"unswapped input (A)": yardstick(faces_a, a, b), "B's own faces": yardstick(faces_b, a, b)}
     if inputs.photo_b is not None:
-        photo = face_descriptors([inputs.photo_b], recogniser)
+        photo = face_descriptors([inputs.photo_b], recogniser).descriptors
         if len(photo):
             yardsticks["another photo of B"] = yardstick(photo[:1], a, b)
     if len(strangers):
         nearest = int(np.argmin(distances(strangers, b)))
         yardsticks["strangers (median)"] = yardstick(strangers, a, b)
         yardsticks["nearest stranger to B"] = yardstick(strangers[nearest : nearest + 1], a, b)
-    return References(a=a, b=b, strangers=strangers, yardsticks=yardsticks)
+    gap = shape_gap(seen_a.landmarks, seen_b.landmarks)
+    return References(a=a, b=b, strangers=strangers, yardsticks=yardsticks, shape_gap=gap)
 
 
 def raise_no_faces(which: str) -> None:

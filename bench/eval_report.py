@@ -18,10 +18,11 @@ CONTACT_FRAMES = 8
 CONTACT_SIDE = 160  # pixels per face in the contact sheet
 
 
-def _number(value: float, digits: int = 3) -> str:
-    return (
-        "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
-    )
+def figure_text(value: float | int, digits: int = 3) -> str:
+    """A figure as reports print it: counts as integers, NaN as n/a."""
+    if isinstance(value, int):
+        return str(value)
+    return "n/a" if math.isnan(value) else f"{value:.{digits}f}"
 
 
 def write_json(
@@ -38,18 +39,18 @@ def markdown(summary: Summary, about: dict[str, object]) -> str:
     lines += [f"- {key}: {value}" for key, value in about.items()]
     lines += ["", "## Targets", "", "| figure | measured | target | met |", "|---|---|---|---|"]
     for name, (value, bar, met) in summary.checks().items():
-        lines.append(f"| {name} | {_number(value)} | {bar} | {'yes' if met else '**no**'} |")
+        lines.append(f"| {name} | {figure_text(value)} | {bar} | {'yes' if met else '**no**'} |")
     lines += [
         "",
         "## Identity (dlib face descriptors; under 0.6 apart: the same person to dlib)",
         "",
         "| faces | median distance to B | median distance to A |",
         "|---|---|---|",
-        f"| **swapped output** | **{_number(summary.median_distance_b)}** | "
-        f"**{_number(summary.median_distance_a)}** |",
+        f"| **swapped output** | **{figure_text(summary.median_distance_b)}** | "
+        f"**{figure_text(summary.median_distance_a)}** |",
     ]
     for name, (to_b, to_a) in summary.yardsticks.items():
-        lines.append(f"| {name} | {_number(to_b)} | {_number(to_a)} |")
+        lines.append(f"| {name} | {figure_text(to_b)} | {figure_text(to_a)} |")
     lines += [
         "",
         f"Output closer to B than to A in {summary.closer_to_b_fraction:.1%} of the frames with a face, "
@@ -59,13 +60,7 @@ def markdown(summary: Summary, about: dict[str, object]) -> str:
         "",
         "| figure | value | meaning |",
         "|---|---|---|",
-        f"| mouth-opening correlation | {_number(summary.mouth_correlation)} | 1: the output's mouth opens "
-        "and closes with the input's |",
-        f"| eye-opening correlation | {_number(summary.eye_correlation)} | the same for the eyelids |",
-        f"| aligned landmark error (median) | {_number(summary.landmark_error)} | inter-ocular units, after "
-        "the best similarity on rigid points; includes the two people's face shapes |",
-        f"| flicker ratio | {_number(summary.flicker_ratio, 2)} | frame-to-frame change in the face region, "
-        "output over input (1: as steady as the input) |",
+        *_expression_rows(summary),
         f"| faces lost | {summary.faces_lost} of {summary.input_faces} | input frames with a face whose "
         "output has none FaceMesh can find |",
         "",
@@ -73,6 +68,37 @@ def markdown(summary: Summary, about: dict[str, object]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _expression_rows(summary: Summary) -> list[str]:
+    rows = (
+        (
+            "mouth-opening correlation",
+            summary.mouth_correlation,
+            3,
+            "1: the output's mouth follows the input's",
+        ),
+        ("eye-opening correlation", summary.eye_correlation, 3, "the same for the eyelids"),
+        (
+            "aligned landmark error (median)",
+            summary.landmark_error,
+            3,
+            "inter-ocular units, after the best similarity on rigid points; includes the face shapes",
+        ),
+        (
+            "A's and B's own faces, same mouth opening",
+            summary.shape_gap,
+            3,
+            "the landmark error the two people's face shapes alone give",
+        ),
+        (
+            "flicker ratio",
+            summary.flicker_ratio,
+            2,
+            "change in the face region, output over input (1: as steady)",
+        ),
+    )
+    return [f"| {name} | {figure_text(value, digits)} | {meaning} |" for name, value, digits, meaning in rows]
 
 
 def write_markdown(path: Path, summary: Summary, about: dict[str, object]) -> None:

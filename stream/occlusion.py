@@ -6,7 +6,6 @@ over the mouth is painted over with the target's mouth. The mediapipe 0.10.21 wh
 detector and hand landmark models: nothing is downloaded.
 """
 
-import warnings
 from dataclasses import replace
 from typing import Any
 
@@ -16,6 +15,7 @@ from numpy.typing import NDArray
 
 from stream.align import transform_points
 from stream.errors import SwapcamError
+from stream.lifecycle import OwnedResource
 from stream.packet import FramePacket
 from stream.types import Affine, BGRFrame
 
@@ -54,18 +54,18 @@ def _import_hands() -> Any:
     return hands
 
 
-class HandLandmarker:
-    """Owns one MediaPipe Hands graph in tracking mode (frames in order, one stream per instance).
-    Use as a context manager or call ``close()`` (safe to call twice)."""
+class HandLandmarker(OwnedResource):
+    """Owns one MediaPipe Hands graph in tracking mode (frames in order, one stream per instance); the
+    lifecycle of ``stream.lifecycle``."""
 
     def __init__(self, max_hands: int = 2) -> None:
         self._graph: Any = _import_hands().Hands(
             static_image_mode=False, max_num_hands=max_hands, model_complexity=0, min_detection_confidence=0.5
         )
+        self._closed = False
 
     def detect(self, frame: BGRFrame) -> list[HandPoints]:
-        if self._graph is None:
-            raise RuntimeError("HandLandmarker is closed")
+        self._check_open()
         height, width = frame.shape[:2]
         result = self._graph.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
         return [
@@ -73,21 +73,8 @@ class HandLandmarker:
             for hand in result.multi_hand_landmarks or ()
         ]
 
-    def close(self) -> None:
-        if self._graph is not None:
-            self._graph.close()
-            self._graph = None
-
-    def __enter__(self) -> "HandLandmarker":
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        if getattr(self, "_graph", None) is not None:
-            warnings.warn("HandLandmarker was not closed", ResourceWarning, stacklevel=2)
-            self.close()
+    def _release(self) -> None:
+        self._graph.close()
 
 
 class OcclusionStage:

@@ -201,3 +201,11 @@ def sample_batch(
 def _geometry(image: np.ndarray, matrix: np.ndarray, flip: bool, size: int) -> np.ndarray:
     out = cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return out[:, ::-1].copy() if flip else out
+
+
+# ``swapcam train --augment``: DeepFaceLab's strength (the default), or the first demo model's lighter one
+# (warp 0.03 of the side on a 4-cell grid, scale ±5%). Flips are chosen apart (--no-flip).
+AUGMENT_STRENGTHS = {
+    "dfl": AugmentConfig(),
+    "light": AugmentConfig(scale=0.05, warp=0.12, warp_cells=(4,)),
+}

@@ -47,6 +47,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-flip", action="store_true", help="no random horizontal flips")
     parser.add_argument(
+        "--augment",
+        default="dfl",
+        choices=("dfl", "light"),
+        help="warp and scale: DeepFaceLab's strength (dfl, default) or light (warp 0.03 of the side, "
+        "scale 5%%)",
+    )
+    parser.add_argument(
         "--colour-transfer",
         default="b",
         choices=("b", "both", "none"),
@@ -89,8 +96,10 @@ def run(args: argparse.Namespace) -> int:
 
     # before torch loads: OpenMP reads its pool size once. Under torchrun each process gets its share.
     size_thread_pools(share=max(args.nproc, int(os.environ.get("LOCAL_WORLD_SIZE", "1"))))
+    from dataclasses import replace
+
     from stream.errors import SwapcamError
-    from trained.augment import AugmentConfig
+    from trained.augment import AUGMENT_STRENGTHS
     from trained.distributed import current_world
     from trained.losses import LossWeights
     from trained.session import TrainOptions
@@ -115,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
             save_every=args.save_every,
             keep=args.keep,
             holdout=args.holdout,
-            augment=AugmentConfig(flip=not args.no_flip),
+            augment=replace(AUGMENT_STRENGTHS[args.augment], flip=not args.no_flip),
             augment_on=args.augment_on,
             weights=LossWeights(code_moments=args.code_moments, code_critic=args.code_critic),
             colour_transfer=args.colour_transfer,
@@ -135,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"last losses: A {result.losses['loss_a']:.4f}  B {result.losses['loss_b']:.4f}")
     if args.holdout > 0:
         print(f"held-out SSIM: A→A {result.holdout_ssim['aa']:.3f}  B→B {result.holdout_ssim['bb']:.3f}")
+        if result.holdout_swap:
+            print(result.holdout_swap)
     print(f"checkpoint: {result.checkpoint}")
     print(f"preview: {args.out / 'preview.png'}")
     return 130 if result.interrupted else 0
@@ -149,7 +160,8 @@ def _forwarded(args: argparse.Namespace) -> list[str]:
               "--holdout": args.holdout, "--preview-every": args.preview_every,
               "--save-every": args.save_every, "--keep": args.keep,
               "--augment-on": args.augment_on, "--colour-transfer": args.colour_transfer,
-              "--code-moments": args.code_moments, "--code-critic": args.code_critic}  # fmt: skip
+              "--code-moments": args.code_moments, "--code-critic": args.code_critic,
+              "--augment": args.augment}  # fmt: skip
     flags = {"--resume": args.resume, "--no-flip": args.no_flip,
              "--no-progress": args.no_progress}  # fmt: skip
     given = [(option, str(value)) for option, value in values.items() if value is not None]

@@ -92,6 +92,8 @@ class TrainOptions:
             )
         if not (self.weights.code_moments >= 0 and self.weights.code_critic >= 0):
             raise ValueError("--code-moments and --code-critic must be >= 0")
+        if self.weights.code_moments > 0 and self.batch < 2:
+            raise ValueError("--code-moments compares batch statistics: it needs --batch 2 or more (or 0)")
 
     def recoloured(self, key: str) -> bool:
         """Whether identity ``key``'s faces are recoloured toward the other identity's."""

@@ -44,6 +44,7 @@ class TrainResult:
     samples_per_second: float
     holdout_ssim: dict[str, float]
     interrupted: bool
+    holdout_swap: str | None = None  # `swapcam eval`'s figures on A's held-out faces, as one line
 
 
 def _save(session: Session, run: Path, options: TrainOptions, preset: str) -> Path:
@@ -184,6 +185,7 @@ def _train_session(
     seconds = time.monotonic() - started
     holdout = {f"{k}{k}": reconstruction_ssim(session.model, session.holdout[k], k) for k in ("a", "b")}
     return TrainResult(
+        holdout_swap=_judge_holdout(session),
         step=session.step,
         checkpoint=path,
         losses=row,
@@ -206,6 +208,19 @@ def _interrupt_flag() -> Iterator[threading.Event]:
         yield flag
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _judge_holdout(session: Session) -> str | None:
+    """The swap figures on A's held-out faces (None without held-out faces)."""
+    from trained.holdout_eval import holdout_figures
+
+    try:
+        figures = holdout_figures(session.model.eval(), session.holdout["a"], session.data["b"])
+    except SwapcamError as error:
+        return f"held-out swap not judged: {error}"
+    finally:
+        session.model.train()
+    return figures.describe() if figures is not None else None
 
 
 def _drop_log_rows_after(log_path: Path, step: int) -> None:

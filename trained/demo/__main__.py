@@ -3,8 +3,9 @@
     python -m trained.demo RUN --a FACES_A --b FACES_B --holdout 0.1
 
 Writes the weights only (no optimizer or RNG state) to trained/demo/, a preview of held-out faces, and
-prints the figures the model card reports: steps, final losses (mean of the last 100 steps) and the
-reconstruction SSIM of the held-out faces of A and B (the last 10% of each clip, never trained on).
+prints the figures the model card reports: steps, final losses (mean of the last 100 steps), the
+reconstruction SSIM of the held-out faces of A and B (the last 10% of each clip, never trained on) and the
+swap figures of A's held-out faces (``trained.holdout_eval``).
 """
 
 import argparse
@@ -16,6 +17,7 @@ import numpy as np
 from trained import checkpoint as ckpt
 from trained.data import load_faces, split_holdout
 from trained.demo import CHECKPOINT, PREVIEW
+from trained.holdout_eval import holdout_figures
 from trained.preview import preview_grid, reconstruction_ssim, write_preview
 
 WEIGHT_KEYS = ("preset", "model_config", "labels", "alignment", "step", "model", "options")
@@ -53,6 +55,9 @@ def main() -> None:
     print(f"held-out faces: A {len(held['a'])}, B {len(held['b'])}")
     ssim = {key: reconstruction_ssim(model, data, key) for key, data in held.items()}
     print(f"held-out SSIM A→A {ssim['a']:.3f}, B→B {ssim['b']:.3f}")
+    trained_b = split_holdout(load_faces(args.b, resolution), args.holdout)[0]
+    figures = holdout_figures(model.eval(), held["a"], trained_b)
+    print(figures.describe() if figures else "no held-out faces of A")
     print(f"final losses (last 100 steps): {final_losses(args.run)}")
     print(f"preview: {PREVIEW}")
 
