@@ -5,6 +5,7 @@ input's, the face must keep its pose, and the swapped region must not flicker mo
 Identity is judged elsewhere, by an independent recogniser (``stream.recognise``).
 """
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -72,6 +73,9 @@ def region_change(previous: BGRFrame, frame: BGRFrame, mask: NDArray[np.bool_]) 
 # A whole-face crop's landmark hull covers about half of it; a trained mask covers most of that.
 EMPTY_MASK = 0.05  # mean mask over the crop below this: the model paints (almost) nothing
 UNCHANGED_FACE = 0.03  # mean absolute change inside the mask below this (of the 0..1 range): output ≈ input
+# Fine detail (|Laplacian|) of the output over the input's, inside the mask, above this: noise, not a face.
+# Measured on the export parity faces: an untrained model 7.5; trained swaps, blurry or not, 0.37-0.44.
+NOISY_FACE = 2.0
 
 
 def undertrained_signs(
@@ -87,4 +91,15 @@ def undertrained_signs(
     change = float((np.abs(swapped - inputs) * weight).sum() / max(float(weight.sum()) * 3, 1e-6))
     if coverage >= EMPTY_MASK and change < UNCHANGED_FACE:
         signs.append(f"its output differs from the input by {change:.1%} inside the mask: it barely swaps")
+    roughness = float(np.mean([_detail(out, m) / max(_detail(inp, m), 1e-6) for out, inp, m in zip(
+        swapped, inputs, masks, strict=True
+    )]))  # fmt: skip
+    if coverage >= EMPTY_MASK and roughness > NOISY_FACE:
+        signs.append(f"its output holds {roughness:.1f}x the input's fine detail: noise, no face yet")
     return signs
+
+
+def _detail(image: NDArray[np.floating], mask: NDArray[np.floating]) -> float:
+    """Fine detail of an (R, R, 3) image inside a mask: the mask-weighted sum of |Laplacian| of its grey."""
+    grey = np.ascontiguousarray(image.mean(axis=2), np.float32)
+    return float((np.abs(cv2.Laplacian(grey, cv2.CV_32F)) * mask).sum())

@@ -55,8 +55,13 @@ def test_the_live_command_offers_what_the_runtime_accepts():
     assert tuple(ALIGNMENTS) == extract.ALIGN_CHOICES
 
 
-def test_samples_prints_the_paths_of_the_clips(capsys, sample_paths):
+def test_samples_prints_the_paths_of_the_clips_and_photos(capsys, sample_paths):
+    from stream.commands.samples import SAMPLE_NAMES
+    from stream.samples import ensure_samples
+
     assert main(["samples"]) == 0
-    assert capsys.readouterr().out.split() == [str(sample_paths["woman"]), str(sample_paths["man"])]
+    printed = capsys.readouterr().out.split()
+    assert printed == [str(ensure_samples()[name]) for name in SAMPLE_NAMES]
+    assert printed[:2] == [str(sample_paths["woman"]), str(sample_paths["man"])]
     assert main(["samples", "--name", "man"]) == 0
     assert capsys.readouterr().out.strip() == str(sample_paths["man"])

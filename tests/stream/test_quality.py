@@ -75,3 +75,6 @@ def test_undertrained_signs_name_an_empty_mask_and_an_unchanged_face():
     assert undertrained_signs(faces, 1 - faces, full) == []
     assert "paints almost nothing" in undertrained_signs(faces, 1 - faces, empty)[0]
     assert "barely swaps" in undertrained_signs(faces, faces + 0.01, full)[0]
+    smooth = np.tile(np.linspace(0, 1, 8)[None, None, :, None], (4, 8, 1, 3))
+    assert "noise, no face yet" in undertrained_signs(smooth, faces, full)[0]
+    assert undertrained_signs(faces, smooth, full) == []

@@ -1,10 +1,10 @@
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 import torch
 
+from stream.threads import usable_cores
 from tests.trained.test_train import FAST, losses
 from trained import session as session_module
 from trained import train as train_module
@@ -38,7 +38,7 @@ def test_only_gpu_sessions_augment_on_threads():
     pool = augment_pool(torch.device("cuda"))
     try:
         assert isinstance(pool, ThreadPoolExecutor)
-        assert pool._max_workers == min(16, os.cpu_count() or 1)
+        assert pool._max_workers == min(16, usable_cores())  # the cores this process may run on
     finally:
         pool.shutdown()
 
