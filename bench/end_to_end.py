@@ -44,15 +44,23 @@ class LimitedSource:
 
 
 def pipelined(
-    clip: Path, model: Path, frames: int, pace_fps: float | None, blend_device: str = "auto"
+    clip: Path,
+    model: Path,
+    frames: int,
+    pace_fps: float | None,
+    *,
+    blend_device: str = "auto",
+    occlusion: bool = True,
 ) -> dict[str, object]:
     """The real pipeline; ``blend_device`` "cpu" keeps crop and paste-back on the CPU for a model on CUDA
-    (mode "pipelined, paste-back on cpu"), to compare with the GPU's."""
+    (mode "pipelined, paste-back on cpu"), to compare with the GPU's; ``occlusion`` False leaves the hand
+    stage out (mode "pipelined, no hand occlusion"), to show what it costs."""
     with VideoFileSource(clip) as video, NullSink() as sink:
         source = LimitedSource(video, frames, pace_fps)
-        options = LiveOptions(model=model, blend_device=blend_device)
+        options = LiveOptions(model=model, blend_device=blend_device, occlusion=occlusion)
         result = run_live(source, [sink], options, lambda message: None)
     mode = "pipelined" if blend_device == "auto" else f"pipelined, paste-back on {blend_device}"
+    mode += "" if occlusion else ", no hand occlusion"
     return {"mode": mode, "pace_fps": pace_fps, "backend": result.backend, **result.figures,
             "timeline": result.timeline}  # fmt: skip
 

@@ -82,7 +82,12 @@ def run_bench(options: BenchOptions, step: Callable[[str], None]) -> dict[str, o
         end_to_end.append(pipelined(options.source, options.model, options.frames, pace))
         if on_gpu:
             step(f"end to end, pipelined with paste-back on the CPU, {label}")
-            end_to_end.append(pipelined(options.source, options.model, options.frames, pace, "cpu"))
+            end_to_end.append(
+                pipelined(options.source, options.model, options.frames, pace, blend_device="cpu")
+            )
+        if not on_gpu:
+            step(f"end to end, pipelined without hand occlusion, {label}")
+            end_to_end.append(pipelined(options.source, options.model, options.frames, pace, occlusion=False))
         step(f"end to end, sequential baseline, {label}")
         end_to_end.append(sequential_run(options.source, options.model, options.frames, pace))
     with VideoFileSource(options.source) as video:

@@ -42,7 +42,8 @@ def test_quick_bench_writes_a_schema_valid_json_a_markdown_report_and_three_real
         assert entry["min_ms"] <= entry["p50_ms"] <= entry["p99_ms"] <= entry["max_ms"]
     assert [s["stage"] for s in report["stages"]][:4] == ["landmarks", "align", "swap", "blend"]
     runs = {(r["mode"], r["pace_fps"]) for r in report["end_to_end"]}
-    assert runs == {(mode, pace) for mode in ("pipelined", "sequential") for pace in (None, 30.0, 60.0)}
+    modes = ("pipelined", "pipelined, no hand occlusion", "sequential")
+    assert runs == {(mode, pace) for mode in modes for pace in (None, 30.0, 60.0)}
     for run in report["end_to_end"]:
         assert run["frames_delivered"] == len(run["timeline"]) > 0 and run["latency_ms"]["p50"] > 0
     assert report["ratios"]["throughput_pipelined_over_sequential"] > 0
