@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from bench.eval_flow import EvalInputs
 
 
+REPORT_FILES = ("report.md", "report.json", "contact.png")
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=Path, help="report folder (created if missing)")
     parser.add_argument("--source", type=Path, help="the unswapped clip of A (default: the woman's sample)")
@@ -112,6 +115,7 @@ def _check_paths(args: argparse.Namespace, inputs: "EvalInputs") -> None:
     if args.out.exists() and not args.out.is_dir():
         raise SwapcamError(f"--out expects a folder, {args.out} is a file")
     out = args.out.resolve()
+    written = {out, *(out / name for name in REPORT_FILES)}
     for path in given:
-        if out == path.resolve() or out in path.resolve().parents:
-            raise SwapcamError(f"--out {args.out} would write into an input: {path}")
+        if path.resolve() in written:
+            raise SwapcamError(f"--out {args.out} would overwrite an input: {path}")
