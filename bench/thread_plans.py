@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from stream.threads import busy_cores
+
 RESULTS = Path(__file__).resolve().parent / "results"
 PLANS = ("defaults", "sized", "one thread")
 
@@ -86,14 +88,6 @@ def measure(plan: str, seconds: float) -> dict[str, object]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def wait_for_load(target: float, limit: float = 120.0) -> float:
-    """Wait until the 1-minute load average shows the competitor (it lags about a minute)."""
-    deadline = time.monotonic() + limit
-    while os.getloadavg()[0] < target and time.monotonic() < deadline:
-        time.sleep(2.0)
-    return os.getloadavg()[0]
-
-
 def _row(result: dict[str, object]) -> str:
     other = "one busy core" if result["loaded"] else "none"
     return (
@@ -121,9 +115,15 @@ def main() -> None:
     for loaded in (False, True):
         competitor = _competitor() if loaded else None
         try:
-            load = wait_for_load(0.9) if loaded else os.getloadavg()[0]
+            time.sleep(2.0 if loaded else 0.0)  # the competitor gets going
+            load = busy_cores()
             for plan in PLANS:
-                result = {"plan": plan, "loaded": loaded, "load_average": load, **measure(plan, args.seconds)}
+                result = {
+                    "plan": plan,
+                    "loaded": loaded,
+                    "busy_cores": round(load, 2),
+                    **measure(plan, args.seconds),
+                }
                 results.append(result)
                 print(_row(result), flush=True)
         finally:

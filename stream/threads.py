@@ -4,14 +4,16 @@ torch (intra- and inter-op), OpenMP, OpenBLAS, OpenCV and Numba each start a poo
 default. On a 2-core machine a training step then runs several pools of two threads on two cores, and any
 other busy process makes them wait on each other: five training steps measured 48 s with the defaults
 against 4.9 s with one OpenMP thread on the same busy machine. So the plan counts the cores this process
-may use (its affinity) less those other processes keep busy (the 1-minute load average when it starts),
+may use (its affinity) less those other processes keep busy (measured over half a second when it starts),
 gives OpenCV one thread, and leaves what the user set in ``OMP_NUM_THREADS`` alone. Every heavy command
 calls ``size_thread_pools`` first; ONNX Runtime sessions take their thread count from the same plan.
 """
 
 import contextlib
 import os
+import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 # Read by OpenMP and BLAS when their runtime loads: set before torch, numpy or cv2 is first imported.
 POOL_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
@@ -35,12 +37,30 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def busy_cores() -> float:
-    """How many cores other processes keep busy: the 1-minute load average (0 where there is none)."""
+def busy_cores(window: float = 0.5) -> float:
+    """How many cores other processes keep busy now: the busy share of all cores over ``window`` seconds
+    (from /proc/stat), times their count. Elsewhere the 1-minute load average, which lags by a minute."""
+    first = _cpu_times()
+    if first is None:
+        try:
+            return os.getloadavg()[0]
+        except (AttributeError, OSError):
+            return 0.0
+    time.sleep(window)
+    second = _cpu_times()
+    assert second is not None
+    busy, total = second[0] - first[0], second[1] - first[1]
+    return (os.cpu_count() or 1) * busy / total if total > 0 else 0.0
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    """(busy, total) jiffies of all cores since boot, from /proc/stat; None where it does not exist."""
     try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return 0.0
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields[:8]) - idle, sum(fields[:8])
 
 
 def plan_threads(cores: int, *, share: int = 1, busy: float = 0.0) -> ThreadPlan:

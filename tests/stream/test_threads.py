@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -73,3 +74,13 @@ def test_the_users_openmp_setting_is_kept():
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=environment
     )
     assert printed.stdout.split() == ["3", "3"]
+
+
+def test_busy_cores_sees_a_process_that_keeps_a_core_busy():
+    spinning = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)
+        assert threads.busy_cores(window=1.0) > 0.6
+    finally:
+        spinning.kill()
+        spinning.wait()
