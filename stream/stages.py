@@ -78,7 +78,8 @@ def watch_first_faces(warn: Callable[[str], None], count: int = 30) -> SwapWatch
     def watch(crops: np.ndarray, swapped: np.ndarray, masks: np.ndarray) -> None:
         if len(seen) >= count:
             return
-        seen.extend(zip(crops, swapped, masks, strict=True))
+        # copies: a backend may hand out views of buffers it reuses for the next batch
+        seen.extend((c.copy(), f.copy(), m.copy()) for c, f, m in zip(crops, swapped, masks, strict=True))
         if len(seen) >= count:
             inputs, faces, maps = (np.stack(part) for part in zip(*seen, strict=True))
             for sign in undertrained_signs(inputs / 255.0, faces, maps):

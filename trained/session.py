@@ -404,15 +404,17 @@ def train_step(session: Session, options: TrainOptions) -> dict[str, float]:
 def _code_terms(
     session: Session, weights: LossWeights, code_a: torch.Tensor, code_b: torch.Tensor
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """The code-alignment part of the loss, and what the log records of the codes."""
-    gap = moment_gap(code_a, code_b)
-    total = weights.code_moments * gap
+    """The code-alignment part of the loss, and what the log records of the codes (batch statistics: none
+    for a batch of one, which then trains without the moment term)."""
+    total = torch.zeros((), device=code_a.device)
+    row = {"code_gap": float("nan"), "separation": float("nan")}
+    if len(code_a) > 1 and len(code_b) > 1:
+        gap = moment_gap(code_a, code_b)
+        total = total + weights.code_moments * gap
+        row = {"code_gap": float(gap.detach()), "separation": separation(code_a.detach(), code_b.detach())}
     if session.critic is not None:
         total = total + weights.code_critic * confusion_loss(session.critic, code_a, code_b)
-    return total, {
-        "code_gap": float(gap.detach()),
-        "separation": separation(code_a.detach(), code_b.detach()),
-    }
+    return total, row
 
 
 def _train_critic(session: Session, code_a: torch.Tensor, code_b: torch.Tensor) -> float:

@@ -1,5 +1,7 @@
 """The training recipe's choices: whose faces are recoloured, the code terms' limits, the LIAE wiring."""
 
+import math
+
 import pytest
 
 from stream.errors import SwapcamError
@@ -40,6 +42,12 @@ def test_code_terms_need_a_batch_to_compare_and_nonnegative_weights():
     with pytest.raises(ValueError, match="--colour-transfer must be one of"):
         TrainOptions(colour_transfer="a")
     assert TrainOptions(batch=1, weights=LossWeights(code_moments=0.0)).batch == 1
+
+
+def test_a_batch_of_one_trains_without_the_moment_term(extracted, tmp_path):
+    options = TrainOptions(**{**FAST, "batch": 1}, steps=2, weights=LossWeights(code_moments=0.0))
+    result = train(extracted["woman"], extracted["man"], tmp_path / "run", options, progress=False)
+    assert result.step == 2 and all(math.isfinite(value) for value in losses(tmp_path / "run"))
 
 
 def test_an_liae_run_trains_resumes_exactly_and_keeps_its_wiring(extracted, tmp_path):
