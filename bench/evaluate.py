@@ -7,6 +7,7 @@ B, and for strangers. Expression: mouth and eye opening of output vs input over 
 the aligned landmark error. Stability: frame-to-frame change inside the face region, output vs input.
 """
 
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from stream.errors import SwapcamError
 from stream.landmarks import DetectedFace, FaceLandmarker
 from stream.media import collect_media, read_image, read_video
 from stream.quality import aligned_landmark_error, correlation, eye_opening, mouth_opening, region_change
@@ -94,11 +96,15 @@ def yardstick(descriptors: NDArray[np.float64], a: Descriptor, b: Descriptor) ->
 
 
 def file_pairs(source: Path, swapped: Path, every: int = 1) -> Iterator[Pair]:
-    """Frames of a source clip and of its swapped version, in step (the swap keeps every frame)."""
-    for (index, frame), (_, output) in zip(
-        read_video(source, every), read_video(swapped, every), strict=False
-    ):
-        yield index, frame, output
+    """Frames of a source clip and of its swapped version, in step (the swap keeps every frame). Clips of
+    different lengths are not a swap of one another: that is an error, not a shorter report."""
+    for first, second in itertools.zip_longest(read_video(source, every), read_video(swapped, every)):
+        if first is None or second is None:
+            raise SwapcamError(
+                f"--swapped {swapped} and --source {source} differ in length: expected one swapped frame per "
+                "source frame"
+            )
+        yield first[0], first[1], second[1]
 
 
 def folder_pairs(source: Path, folder: Path, every: int = 1) -> Iterator[Pair]:

@@ -71,6 +71,9 @@ def test_bad_paths_are_one_line_errors_before_any_work(sample_paths, tmp_path, c
     assert "--out" in one_line_error(capsys)
     assert main(["eval", "--out", str(tmp_path), "--every", "0"]) == 1
     assert "--every must be at least 1" in one_line_error(capsys)
+    man = sample_paths["man"]
+    assert main(["eval", "--source", str(woman), "--swapped", str(man), "--out", str(tmp_path / "r")]) == 1
+    assert "differ in length" in one_line_error(capsys)
 
 
 def test_faces_lost_and_identity_fractions_are_counted_per_frame():
