@@ -33,6 +33,9 @@ VARIANTS = MappingProxyType({
     "colour-both": {"colour_transfer": "both"},
     "light-augment": {"augment": LIGHT_AUGMENT},
     "liae": {"architecture": "liae"},
+    "light-decay-all": {"augment": LIGHT_AUGMENT, "lr_decay": 1.0},
+    "light-decay-third": {"augment": LIGHT_AUGMENT, "lr_decay": 0.33},
+    "light-flip": {"augment": AUGMENT_STRENGTHS["light"]},
 })  # fmt: skip
 COLUMNS = (
     ("closer_to_b_fraction", "closer to B than A"),
@@ -42,6 +45,8 @@ COLUMNS = (
     ("eye_correlation", "eye corr."),
     ("landmark_error", "landmark error"),
     ("flicker_ratio", "flicker ratio"),
+    ("detail_ratio", "detail ratio"),
+    ("detail_ceiling", "perfect model's detail ratio"),
     ("faces_lost", "faces lost"),
 )
 
@@ -64,7 +69,8 @@ def table(out: Path) -> str:
         report = out / name / "eval" / "report.json"
         if report.is_file():
             summary = json.loads(report.read_text())["summary"]
-            lines.append(f"| {name} | " + " | ".join(figure_text(summary[key]) for key, _ in COLUMNS) + " |")
+            cells = [figure_text(summary.get(key, float("nan"))) for key, _ in COLUMNS]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

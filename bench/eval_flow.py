@@ -21,6 +21,7 @@ from bench.evaluate import (
     Pair,
     References,
     Summary,
+    detail_ratio,
     evaluate,
     face_descriptors,
     file_pairs,
@@ -78,19 +79,33 @@ def raise_no_faces(which: str) -> None:
     raise SwapcamError(f"no face was found in the reference of {which}: give clips or photos with a face")
 
 
-def swap_to_folder(model: Path | None, source: Path, folder: Path, say: Callable[[str], None]) -> None:
-    """Every frame of ``source`` swapped by ``model`` (default: the demo) as PNGs in ``folder``."""
+def swap_to_folder(model: Path, source: Path, folder: Path, say: Callable[[str], None]) -> None:
+    """Every frame of ``source`` swapped by ``model`` as PNGs in ``folder``."""
     from stream.capture import VideoFileSource
     from stream.live import LiveOptions, run_live
     from stream.sinks import FrameFolderSink
 
-    if model is None:
-        from export.demo import demo_onnx
-
-        model = demo_onnx(say)
     with VideoFileSource(source) as video, FrameFolderSink(folder) as sink:
         say(f"swapping {source.name} with {model.name}")
         run_live(video, [sink], LiveOptions(model=model), say)
+
+
+def _demo(say: Callable[[str], None]) -> Path:
+    from export.demo import demo_onnx
+
+    return demo_onnx(say)
+
+
+def _detail_ceiling(model: Path, source: Path, temp: Path, every: int, say: Callable[[str], None]) -> float:
+    """The detail ratio of a perfect model at ``model``'s crop: ``source`` through a passthrough model."""
+    from bench.ceiling import model_info, passthrough_model
+
+    say("measuring the sharpest output this model's crop allows (the input through the same crop)")
+    folder = temp / "passthrough"
+    folder.mkdir()
+    passthrough = passthrough_model(model_info(model), temp / "passthrough.onnx")
+    swap_to_folder(passthrough, source, folder, lambda message: None)
+    return detail_ratio(folder_pairs(source, folder, every))
 
 
 def _progress(pairs: Iterator[Pair], total: int) -> Iterator[Pair]:
@@ -107,11 +122,14 @@ def evaluate_swap(inputs: EvalInputs, out: Path, *, every: int, say: Callable[[s
                 return file_pairs(inputs.source, inputs.swapped, every)
             return folder_pairs(inputs.source, Path(temp), every)
 
+        ceiling = float("nan")
         if inputs.swapped is None:
-            swap_to_folder(inputs.model, inputs.source, Path(temp), say)
+            model = inputs.model or _demo(say)
+            swap_to_folder(model, inputs.source, Path(temp), say)
+            ceiling = _detail_ceiling(model, inputs.source, Path(temp), every, say)
         total = -(-video_frame_count(inputs.source) // every)
         frames = evaluate(_progress(pairs(), total), references, recogniser)
-        summary = summarise(frames, references)
+        summary = summarise(frames, references, ceiling)
         tiles = _tiles(pairs(), frames)
     about = {
         "source": str(inputs.source),

@@ -97,6 +97,18 @@ def _expression_rows(summary: Summary) -> list[str]:
             2,
             "change in the face region, output over input (1: as steady)",
         ),
+        (
+            "detail ratio",
+            summary.detail_ratio,
+            2,
+            "fine detail (|Laplacian|) in the inner face, output over input (1: as sharp; lower: blurrier)",
+        ),
+        (
+            "detail ratio of a perfect model at this crop",
+            summary.detail_ceiling,
+            2,
+            "the input face itself cut out at the model's resolution and pasted back: the sharpest it can be",
+        ),
     )
     return [f"| {name} | {figure_text(value, digits)} | {meaning} |" for name, value, digits, meaning in rows]
 

@@ -5,6 +5,7 @@ descriptor of B's reference faces) and to A (the mean of the unswapped source fa
 distances in context: the same distance for the unswapped source, for B's own faces, for another photo of
 B, and for strangers. Expression: mouth and eye opening of output vs input over time (correlation), and
 the aligned landmark error. Stability: frame-to-frame change inside the face region, output vs input.
+Sharpness: fine detail inside the inner face region (clear of its outline and hair), output vs input.
 """
 
 import itertools
@@ -12,13 +13,22 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from stream.errors import SwapcamError
 from stream.landmarks import DetectedFace, FaceLandmarker
 from stream.media import collect_media, read_image, read_video
-from stream.quality import aligned_landmark_error, correlation, eye_opening, mouth_opening, region_change
+from stream.quality import (
+    aligned_landmark_error,
+    correlation,
+    eye_opening,
+    face_detail,
+    inter_ocular,
+    mouth_opening,
+    region_change,
+)
 from stream.recognise import Descriptor, FaceRecogniser, distances
 from stream.types import BGRFrame
 
@@ -41,6 +51,8 @@ class FrameFigures:
     landmark_error: float = float("nan")
     change_in: float = float("nan")  # mean grey-level change in the face region since the last frame
     change_out: float = float("nan")
+    detail_in: float = float("nan")  # mean |Laplacian| in the inner face region (``face_detail``)
+    detail_out: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -149,8 +161,9 @@ def _frame_figures(
     points_in, points_out = found_in[0].landmarks, found_out[0].landmarks
     descriptor = recogniser.describe(output, points_out)
     changes = (float("nan"), float("nan"))
+    region = _face_region(frame.shape[:2], points_in)
+    inner = _inner(region, points_in)
     if previous is not None:
-        region = _face_region(frame.shape[:2], points_in)
         changes = (region_change(previous[0], frame, region), region_change(previous[1], output, region))
     return FrameFigures(
         index=index,
@@ -169,15 +182,38 @@ def _frame_figures(
         landmark_error=aligned_landmark_error(points_in, points_out),
         change_in=changes[0],
         change_out=changes[1],
+        detail_in=face_detail(frame, inner),
+        detail_out=face_detail(output, inner),
     )
 
 
 def _face_region(shape: tuple[int, int], landmarks: NDArray[np.float32]) -> NDArray[np.bool_]:
-    import cv2
-
     mask = np.zeros(shape, np.uint8)
     cv2.fillConvexPoly(mask, cv2.convexHull(np.round(landmarks).astype(np.int32)), 1)
     return mask.astype(bool)
+
+
+def detail_ratio(pairs: Iterable[Pair]) -> float:
+    """Fine detail of the outputs over the inputs', each in its input face's inner region (frames where
+    FaceMesh finds a face in the input); NaN without one."""
+    detail_in, detail_out = [], []
+    with FaceLandmarker("video") as landmarker:
+        for _, frame, output in pairs:
+            found = landmarker.detect(frame)
+            if found:
+                points = found[0].landmarks
+                inner = _inner(_face_region(frame.shape[:2], points), points)
+                detail_in.append(face_detail(frame, inner))
+                detail_out.append(face_detail(output, inner))
+    return _ratio(np.array(detail_out, np.float64), np.array(detail_in, np.float64))
+
+
+def _inner(region: NDArray[np.bool_], landmarks: NDArray[np.float32]) -> NDArray[np.bool_]:
+    """The face region less a band of 15% of the inter-ocular distance along its outline: detail there is
+    the edge between face and background or hair, not the face's own."""
+    band = max(1, round(0.15 * inter_ocular(landmarks)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
+    return cv2.erode(region.astype(np.uint8), kernel).astype(bool)
 
 
 def series(frames: Sequence[FrameFigures], name: str) -> NDArray[np.float64]:
@@ -197,8 +233,11 @@ class Summary:
     eye_correlation: float
     landmark_error: float  # median, inter-ocular units
     flicker_ratio: float  # output's mean change in the face region over the input's
+    detail_ratio: float  # output's mean fine detail in the inner face region over the input's (1: as sharp)
     yardsticks: dict[str, tuple[float, float]]
     shape_gap: float  # the landmark error two people's face shapes alone give (``shape_gap``)
+    # the detail ratio of a perfect model at the swap model's crop (``bench.ceiling``); NaN: not measured
+    detail_ceiling: float = float("nan")
 
     def checks(self) -> dict[str, tuple[float | int, str, bool]]:
         """Each target: (measured, the bar as text, met)."""
@@ -216,7 +255,9 @@ class Summary:
         return {**asdict(self), "checks": {k: list(v) for k, v in self.checks().items()}}
 
 
-def summarise(frames: Sequence[FrameFigures], references: References) -> Summary:
+def summarise(
+    frames: Sequence[FrameFigures], references: References, detail_ceiling: float = float("nan")
+) -> Summary:
     both = [frame for frame in frames if frame.input_face and frame.output_face]
     distance_a, distance_b = series(both, "distance_a"), series(both, "distance_b")
     change_in, change_out = series(both, "change_in"), series(both, "change_out")
@@ -234,8 +275,10 @@ def summarise(frames: Sequence[FrameFigures], references: References) -> Summary
         eye_correlation=correlation(series(both, "eye_in"), series(both, "eye_out")),
         landmark_error=_median(series(both, "landmark_error")),
         flicker_ratio=_ratio(change_out, change_in),
+        detail_ratio=_ratio(series(both, "detail_out"), series(both, "detail_in")),
         yardsticks=references.yardsticks,
         shape_gap=references.shape_gap,
+        detail_ceiling=detail_ceiling,
     )
 
 

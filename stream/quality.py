@@ -1,7 +1,8 @@
 """Objective swap quality from FaceMesh landmarks and pixels: pure functions.
 
 A swap should change who the face is and nothing else: the mouth and eyes must open and close with the
-input's, the face must keep its pose, and the swapped region must not flicker more than the input does.
+input's, the face must keep its pose, and the swapped region must not flicker more than the input does nor
+be much blurrier than the input's face.
 Identity is judged elsewhere, by an independent recogniser (``stream.recognise``).
 """
 
@@ -68,6 +69,15 @@ def region_change(previous: BGRFrame, frame: BGRFrame, mask: NDArray[np.bool_]) 
         return float("nan")
     difference = np.abs(frame.astype(np.int16) - previous.astype(np.int16))
     return float(difference[mask].mean())
+
+
+def face_detail(frame: BGRFrame, mask: NDArray[np.bool_]) -> float:
+    """Fine detail inside ``mask`` (H, W): the mean |Laplacian| of the frame's grey levels there. A blurry
+    face has less of it than a sharp one at the same place and size; NaN for an empty mask."""
+    if not mask.any():
+        return float("nan")
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    return float(np.abs(cv2.Laplacian(grey, cv2.CV_32F))[mask].mean())
 
 
 # A whole-face crop's landmark hull covers about half of it; a trained mask covers most of that.

@@ -41,6 +41,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="default auto")
     parser.add_argument("--lr", type=float, default=5e-5, help="AdamW learning rate (default 5e-5)")
+    parser.add_argument(
+        "--lr-decay",
+        type=float,
+        default=0.0,
+        help="fraction of a --steps or --minutes run at its end over which the learning rate falls "
+        "linearly to 1%% of --lr (0..1, default 0: constant)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--holdout", type=float, default=0.0, help="fraction of each folder's last faces kept for evaluation"
@@ -118,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
             steps=args.steps,
             minutes=args.minutes,
             learning_rate=args.lr,
+            lr_decay=args.lr_decay,
             seed=args.seed,
             device=args.device,
             preview_every=args.preview_every,
@@ -156,7 +164,8 @@ def _forwarded(args: argparse.Namespace) -> list[str]:
     values = {"--a": args.a, "--b": args.b, "--out": args.out, "--preset": args.preset,
               "--resolution": args.resolution, "--architecture": args.architecture, "--batch": args.batch,
               "--steps": args.steps,
-              "--minutes": args.minutes, "--device": args.device, "--lr": args.lr, "--seed": args.seed,
+              "--minutes": args.minutes, "--device": args.device, "--lr": args.lr,
+              "--lr-decay": args.lr_decay, "--seed": args.seed,
               "--holdout": args.holdout, "--preview-every": args.preview_every,
               "--save-every": args.save_every, "--keep": args.keep,
               "--augment-on": args.augment_on, "--colour-transfer": args.colour_transfer,

@@ -91,6 +91,15 @@ def all_agree(wish: bool, world: World, device: torch.device) -> bool:
     return bool(flag.item())
 
 
+def shared_maximum(value: float, world: World, device: torch.device) -> float:
+    """The largest of the ranks' ``value``s, on every rank (one tiny all-reduce; alone: ``value``)."""
+    if world.size == 1:
+        return value
+    tensor = torch.tensor([value], dtype=torch.float64, device=device)
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return float(tensor.item())
+
+
 def epoch_shard(count: int, world: World, seed: int, epoch: int) -> np.ndarray:
     """Indices of this rank's share of ``count`` faces for ``epoch``: one permutation that every rank
     draws alike (from the seed and the epoch), dealt out in turn: disjoint shards that cover every face."""

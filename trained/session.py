@@ -41,7 +41,7 @@ from trained.model import BothIdentities, ModelConfig, SwapAutoencoder, preset_c
 # Options that change what a step does: a resumed run must use the values it was trained with.
 RESUME_OPTIONS = (
     "batch", "learning_rate", "seed", "holdout", "flip", "colour_transfer", "scale", "warp", "warp_cells",
-    "code_moments", "code_critic",
+    "code_moments", "code_critic", "lr_decay",
 )  # fmt: skip
 MAX_AUGMENT_WORKERS = 16
 # Whose faces are recoloured toward the other identity's colours. "b": only B's, toward A's — B's decoder
@@ -60,6 +60,7 @@ class TrainOptions:
     steps: int | None = None  # total steps to reach; with neither steps nor minutes: until Ctrl-C
     minutes: float | None = None
     learning_rate: float = 5e-5
+    lr_decay: float = 0.0  # trained.schedule.rate_at
     seed: int = 0
     device: str = "auto"
     preview_every: int = 100
@@ -84,6 +85,8 @@ class TrainOptions:
             raise ValueError(
                 f"--holdout must be in [0, 1) and --lr > 0, got {self.holdout} and {self.learning_rate}"
             )
+        if not 0.0 <= self.lr_decay <= 1.0:
+            raise ValueError(f"--lr-decay must be in [0, 1], got {self.lr_decay}")
         if self.augment_on not in AUGMENT_ON:
             raise ValueError(f"--augment-on must be one of {', '.join(AUGMENT_ON)}, got {self.augment_on!r}")
         if self.colour_transfer not in COLOUR_TRANSFER:
@@ -105,6 +108,7 @@ class TrainOptions:
             "learning_rate": self.learning_rate,
             "seed": self.seed,
             "holdout": self.holdout,
+            "lr_decay": self.lr_decay,
         }
         augment = {
             "flip": self.augment.flip,

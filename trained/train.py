@@ -25,13 +25,14 @@ from tqdm import tqdm
 from stream.errors import SwapcamError
 from stream.files import atomic_output
 from trained import checkpoint as ckpt
-from trained.distributed import World, all_agree, current_world, leave
+from trained.distributed import World, all_agree, current_world, leave, shared_maximum
 from trained.preview import preview_grid, reconstruction_ssim, write_preview
+from trained.schedule import rate_at, run_progress
 from trained.session import Session, TrainOptions, open_session, train_step
 
 LOG_FIELDS = (
     "step", "elapsed_s", "loss", "loss_a", "loss_b", "dssim_a", "dssim_b", "mask_a", "mask_b",
-    "code_gap", "separation", "critic_acc",
+    "code_gap", "separation", "critic_acc", "lr",
 )  # fmt: skip
 
 
@@ -115,7 +116,7 @@ def _follow(session: Session, options: TrainOptions) -> TrainResult:
     row: dict[str, float] = {}
     with _interrupt_flag() as interrupted:
         while _go_on(session, options, deadline, interrupted):
-            row = _guarded_step(session, options)
+            row = _guarded_step(session, options, time.monotonic() - started)
     leave(session.world)
     seconds = time.monotonic() - started
     return TrainResult(
@@ -166,7 +167,7 @@ def _train_session(
         if new_log:
             log.writeheader()
         while _go_on(session, options, deadline, interrupted):
-            row = _guarded_step(session, options)
+            row = _guarded_step(session, options, time.monotonic() - started)
             log.writerow({**row, "step": session.step, "elapsed_s": round(time.monotonic() - started, 3)})
             bar.update(1)
             bar.set_postfix(
@@ -241,9 +242,22 @@ def _should_continue(step: int, steps: int | None, deadline: float | None) -> bo
     return deadline is None or time.monotonic() < deadline
 
 
-def _guarded_step(session: Session, options: TrainOptions) -> dict[str, float]:
+def _set_learning_rate(session: Session, options: TrainOptions, elapsed: float) -> float:
+    """Set the optimizer's rate for the next step from the run's progress (every rank the same one: the
+    furthest rank's progress, which only differs between ranks for --minutes)."""
+    progress = run_progress(session.step, options.steps, elapsed, options.minutes)
+    if options.lr_decay > 0:
+        progress = shared_maximum(progress, session.world, session.device)
+    rate = rate_at(options.learning_rate, options.lr_decay, progress)
+    for group in session.optimizer.param_groups:
+        group["lr"] = rate
+    return rate
+
+
+def _guarded_step(session: Session, options: TrainOptions, elapsed: float) -> dict[str, float]:
+    rate = _set_learning_rate(session, options, elapsed)
     try:
-        return train_step(session, options)
+        return {**train_step(session, options), "lr": rate}
     except torch.cuda.OutOfMemoryError as error:
         raise SwapcamError(
             f"GPU out of memory at --batch {options.batch}: try --batch {max(1, options.batch // 2)}"

@@ -33,6 +33,7 @@ def test_unswapped_a_is_a_with_perfect_fidelity(sample_paths, tmp_path, capsys):
     assert summary["median_distance_a"] < 0.4 and summary["median_distance_b"] > 0.7
     assert summary["mouth_correlation"] > 0.999 and summary["eye_correlation"] > 0.999
     assert summary["landmark_error"] < 1e-3 and summary["flicker_ratio"] == pytest.approx(1.0)
+    assert summary["detail_ratio"] == pytest.approx(1.0)
     # two people with the same mouth opening still differ by their face shapes
     assert summary["shape_gap"] > 0.04
     # the yardsticks: the man's own frames and his other photo are near B, the strangers are not

@@ -7,6 +7,7 @@ from stream.quality import (
     aligned_landmark_error,
     correlation,
     eye_opening,
+    face_detail,
     inter_ocular,
     mouth_opening,
     region_change,
@@ -78,3 +79,15 @@ def test_undertrained_signs_name_an_empty_mask_and_an_unchanged_face():
     smooth = np.tile(np.linspace(0, 1, 8)[None, None, :, None], (4, 8, 1, 3))
     assert "noise, no face yet" in undertrained_signs(smooth, faces, full)[0]
     assert undertrained_signs(faces, smooth, full) == []
+
+
+def test_a_blurred_face_has_less_detail_than_the_sharp_one(woman_frames):
+    import cv2
+
+    frame = woman_frames[0]
+    mask = np.zeros(frame.shape[:2], bool)
+    mask[100:250, 250:400] = True
+    sharp = face_detail(frame, mask)
+    soft = face_detail(cv2.GaussianBlur(frame, (0, 0), 2.0), mask)
+    assert sharp > 0 and soft < 0.6 * sharp
+    assert np.isnan(face_detail(frame, np.zeros_like(mask)))

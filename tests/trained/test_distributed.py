@@ -2,6 +2,7 @@
 write a checkpoint that a single process loads and resumes; `swapcam train --nproc 2` runs under torchrun."""
 
 import argparse
+import csv
 import json
 import os
 import signal
@@ -113,7 +114,8 @@ def test_nproc_2_trains_under_torchrun_and_its_checkpoint_loads_and_resumes_in_o
 ):
     run = tmp_path / "run"
     common = ["--a", str(extracted["woman"]), "--b", str(extracted["man"]), "--out", str(run), "--preset",
-              "lite", "--resolution", "64", "--batch", "2", "--device", "cpu", "--no-progress"]  # fmt: skip
+              "lite", "--resolution", "64", "--batch", "2", "--device", "cpu", "--no-progress",
+              "--lr-decay", "1"]  # fmt: skip
     assert swapcam(["train", *common, "--steps", "3", "--nproc", "2"]) == 0
     assert (run / "preview.png").is_file() and (run / "log.csv").read_text().count("\n") == 4  # header + 3
     model, state = load_model(run)
@@ -121,7 +123,9 @@ def test_nproc_2_trains_under_torchrun_and_its_checkpoint_loads_and_resumes_in_o
     assert set(state["model"]) == set(model.state_dict())
     assert main(["train", *common, "--steps", "4", "--resume"]) == 0  # two processes → one
     assert load_model(latest_checkpoint(run))[1]["step"] == 4
-    assert (run / "log.csv").read_text().count("\n") == 5  # header + 4
+    with (run / "log.csv").open() as handle:
+        rates = [float(row["lr"]) for row in csv.DictReader(handle)]
+    assert len(rates) == 4 and rates == sorted(rates, reverse=True) and rates[0] > rates[-1]
 
 
 def test_nproc_must_be_positive(extracted, tmp_path, capsys):
@@ -135,7 +139,7 @@ def test_the_launcher_forwards_every_option_to_the_processes_it_starts():
     configure(parser)
     given = ["--a", "x", "--b", "y", "--out", "z", "--preset", "df128", "--resolution", "96",
              "--architecture", "liae", "--batch", "3", "--minutes", "2.5", "--device", "cpu", "--lr", "3e-05",
-             "--seed", "-4", "--holdout", "0.1",
+             "--lr-decay", "0.5", "--seed", "-4", "--holdout", "0.1",
              "--preview-every", "7", "--save-every", "9", "--keep", "2", "--resume", "--no-flip",
              "--colour-transfer", "both", "--code-moments", "0.25", "--code-critic", "0",
              "--augment", "light", "--no-progress", "--nproc", "4", "--augment-on", "device"]  # fmt: skip
