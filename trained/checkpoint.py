@@ -8,6 +8,7 @@ written to a temporary name and renamed, so a crash never leaves a half-written 
 import pickle
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,36 @@ def list_checkpoints(folder: Path) -> list[Path]:
     """Checkpoints in ``folder``, oldest step first."""
     found = [(int(m.group(1)), p) for p in folder.glob("step-*.pt") if (m := PATTERN.search(p.name))]
     return [path for _, path in sorted(found)]
+
+
+def remove_stale_parts(folder: Path) -> list[Path]:
+    """Delete half-written checkpoints (``*.pt.part``) a killed save left behind; returns what it deleted."""
+    stale = sorted(folder.glob("step-*.pt.part"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
+def newest_loadable(run: Path, say: Callable[[str], None] | None) -> dict[str, Any]:
+    """The newest checkpoint of ``run`` that loads. Damaged newer ones are renamed ``*.damaged`` (kept, no
+    longer counted as checkpoints) and ``say`` is told which and why; if none loads, nothing is renamed.
+    ``say`` None: only read (the other processes of a torchrun job leave renaming to rank 0)."""
+    checkpoints = list_checkpoints(run / "checkpoints")
+    if not checkpoints:
+        raise SwapcamError(f"{run} has no checkpoints (expected {run}/checkpoints/step-NNNNNNN.pt)")
+    damaged: list[tuple[Path, SwapcamError]] = []
+    for path in reversed(checkpoints):
+        try:
+            state = load_checkpoint(path)
+        except SwapcamError as error:
+            damaged.append((path, error))
+            continue
+        for bad, error in damaged if say is not None else []:
+            aside = bad.with_name(bad.name + ".damaged")
+            bad.replace(aside)
+            say(f"skipped {bad.name} ({error}); kept it as {aside.name} and resumed from {path.name}")
+        return state
+    raise SwapcamError(f"no checkpoint of {run} loads: {damaged[0][1]}")
 
 
 def latest_checkpoint(run: Path) -> Path:

@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,20 +228,68 @@ def _check_resume(saved: dict[str, Any], options: TrainOptions, data: FaceData) 
 
 
 def open_session(
-    a_dir: Path, b_dir: Path, run: Path, options: TrainOptions, resume: bool, *, world: World = ALONE
+    a_dir: Path,
+    b_dir: Path,
+    run: Path,
+    options: TrainOptions,
+    resume: bool,
+    *,
+    world: World = ALONE,
+    say: Callable[[str], None] = lambda message: None,
 ) -> tuple[Session, str]:
     """A new or resumed session. With several processes (``world``) every rank opens one: the same
-    weights, its own augmentation draws, and the process group joined (left again on close)."""
+    weights, its own augmentation draws, and the process group joined (left again on close). Folders it
+    creates for a run that then fails to open are removed again; ``say`` hears of checkpoints skipped."""
+    created = _missing_folders(run / "checkpoints")
+    try:
+        return _open_session(a_dir, b_dir, run, options, resume, world=world, say=say)
+    except BaseException:
+        for folder in created:  # deepest first; only if still empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist yet, deepest first."""
+    missing = []
+    for path in (folder, *folder.parents):
+        if path.exists():
+            break
+        missing.append(path)
+    return missing
+
+
+def _run_folder(run: Path, resume: bool, world: World, say: Callable[[str], None]) -> dict[str, Any] | None:
+    """Make the run folder ready: created, rid of half-written checkpoints; the checkpoint to resume from
+    (None for a new run, which must not find an earlier run's checkpoints there)."""
     checkpoints = run / "checkpoints"
     try:
         checkpoints.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise SwapcamError(f"cannot create the run folder --out {run}: {error.strerror or error}") from error
-    saved = ckpt.load_checkpoint(ckpt.latest_checkpoint(run)) if resume else None
-    if not resume and ckpt.list_checkpoints(checkpoints):
+    if world.leader:
+        ckpt.remove_stale_parts(checkpoints)
+    if resume:
+        return ckpt.newest_loadable(run, say if world.leader else None)
+    if ckpt.list_checkpoints(checkpoints):
         raise SwapcamError(
             f"{run} already holds a training run: pass --resume to continue it, or choose another --out"
         )
+    return None
+
+
+def _open_session(
+    a_dir: Path,
+    b_dir: Path,
+    run: Path,
+    options: TrainOptions,
+    resume: bool,
+    *,
+    world: World,
+    say: Callable[[str], None],
+) -> tuple[Session, str]:
+    saved = _run_folder(run, resume, world, say)
     config = _model_config(options, saved)
     preset = saved["preset"] if saved else options.preset or "lite"
     data = {

@@ -10,8 +10,10 @@ ranks agree each step on whether to go on, and only rank 0 writes the checkpoint
 
 import contextlib
 import csv
+import os
 import shutil
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -102,7 +104,7 @@ def train(
 ) -> TrainResult:
     """Train (or continue) a run; see the module docstring for what the run folder holds."""
     world = current_world()
-    session, preset = open_session(a_dir, b_dir, run, options, resume, world=world)
+    session, preset = open_session(a_dir, b_dir, run, options, resume, world=world, say=_tell)
     with session:
         if not world.leader:
             return _follow(session, options)
@@ -169,6 +171,7 @@ def _train_session(
         while _go_on(session, options, deadline, interrupted):
             row = _guarded_step(session, options, time.monotonic() - started)
             log.writerow({**row, "step": session.step, "elapsed_s": round(time.monotonic() - started, 3)})
+            log_file.flush()  # a killed run keeps every row it wrote
             bar.update(1)
             bar.set_postfix(
                 loss=f"{row['loss']:.3f}",
@@ -179,7 +182,9 @@ def _train_session(
             if session.step % options.preview_every == 0:
                 _preview(session, run)
             if session.step % options.save_every == 0:
+                os.fsync(log_file.fileno())  # no checkpoint without its log rows, even after a power cut
                 _save(session, run, options, preset)
+        os.fsync(log_file.fileno())
     leave(session.world)  # every rank at once; what follows is rank 0's alone
     path = _save(session, run, options, preset)
     _preview(session, run)
@@ -195,6 +200,10 @@ def _train_session(
         holdout_ssim=holdout,
         interrupted=interrupted.is_set(),
     )
+
+
+def _tell(message: str) -> None:
+    tqdm.write(f"swapcam train: {message}", file=sys.stderr)
 
 
 @contextlib.contextmanager

@@ -178,3 +178,11 @@ def test_log_rows_past_the_checkpoint_are_dropped_on_resume(extracted, tmp_path)
     with (tmp_path / "run" / "log.csv").open() as handle:
         steps = [int(row["step"]) for row in csv.DictReader(handle)]
     assert steps == [1, 2, 3] and losses(tmp_path / "run")[-1] != 9
+
+
+def test_a_run_that_fails_to_start_leaves_no_empty_folders(extracted, tmp_path, capsys):
+    empty = tmp_path / "no-faces"
+    empty.mkdir()
+    code, err = run_cli(capsys, "--a", extracted["woman"], "--b", empty, "--out", tmp_path / "new" / "run")
+    assert code == 1 and err.strip()
+    assert not (tmp_path / "new").exists()
