@@ -9,9 +9,12 @@ all, and it imports none of them until its command runs (the import rule between
 """
 
 import argparse
+import contextlib
 import importlib
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from importlib import metadata
 from types import MappingProxyType
 
@@ -67,7 +70,34 @@ def _top_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _first_interrupt_only(stay_deaf: bool) -> Iterator[None]:
+    """The first Ctrl-C raises KeyboardInterrupt as usual; later ones are ignored, so that the clean-up it
+    started (threads joined, outputs finished) is not cut short and the exit code stays 130. Main thread
+    only; commands may install their own handler inside (training does) and restore this one.
+    ``stay_deaf``: after a Ctrl-C, keep ignoring them until the process exits (the real command line; a
+    caller in the same process gets its handler back)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    interrupted = threading.Event()
+
+    def first(signum: int, frame: object) -> None:
+        interrupted.set()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, first)
+    try:
+        yield
+    finally:
+        if not (stay_deaf and interrupted.is_set()):
+            signal.signal(signal.SIGINT, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    stay_deaf = argv is None  # the process's own command line, not a caller's list
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in COMMANDS:
         _top_parser().parse_args(argv)  # prints help, version or a usage error, and exits
@@ -83,7 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     module.configure(parser)
     args = parser.parse_args(argv[1:])
     try:
-        return int(module.run(args))
+        with _first_interrupt_only(stay_deaf):
+            return int(module.run(args))
     except SwapcamError as error:
         print(f"swapcam {name}: error: {error}", file=sys.stderr)
         return EXIT_ERROR

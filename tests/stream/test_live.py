@@ -3,6 +3,8 @@
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -154,6 +156,24 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(
     model = [] if "--model" in filled else ["--model", str(demo_model)]
     assert main(["live", *model, *filled]) == 1
     assert message in one_line_error(capsys)
+
+
+def test_ctrl_c_pressed_three_times_still_exits_130_and_writes_the_report(sample_paths, demo_model, tmp_path):
+    report = tmp_path / "r.json"
+    command = [sys.executable, "-c", "import sys; from stream.cli import main; sys.exit(main())", "live",
+               "--model", str(demo_model), "--source", str(sample_paths["woman"]), "--realtime",
+               "--report", str(report), "--stats"]  # fmt: skip
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+        assert process.stdout is not None
+        for line in process.stdout:  # wait until frames flow: the first once-a-second stats line
+            if " fps | latency" in line:
+                break
+        for _ in range(3):
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.05)
+        process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert json.loads(report.read_text())
 
 
 def test_ctrl_c_stops_every_thread_within_two_seconds_and_still_writes_the_report(
