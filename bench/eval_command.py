@@ -105,17 +105,11 @@ def default_inputs(
 
 def _check_paths(args: argparse.Namespace, inputs: "EvalInputs") -> None:
     """Every input readable and the report folder writable and apart from them, before any work."""
-    from stream.errors import SwapcamError
+    from stream.paths import Given, Output, check_paths
 
     given = [inputs.source, *inputs.reference_b, *inputs.strangers, *(inputs.reference_a or [])]
     given += [path for path in (inputs.model, inputs.swapped, inputs.photo_b) if path is not None]
-    missing = [path for path in given if not path.exists()]
-    if missing:
-        raise SwapcamError(f"no such file or folder: {', '.join(map(str, missing))}")
-    if args.out.exists() and not args.out.is_dir():
-        raise SwapcamError(f"--out expects a folder, {args.out} is a file")
-    out = args.out.resolve()
-    written = {out, *(out / name for name in REPORT_FILES)}
-    for path in given:
-        if path.resolve() in written:
-            raise SwapcamError(f"--out {args.out} would overwrite an input: {path}")
+    check_paths(
+        [Given("input", path) for path in given],
+        [Output("--out", args.out, folder=True, names=REPORT_FILES)],
+    )

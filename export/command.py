@@ -32,7 +32,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     onnx.add_argument("--out", required=True, type=Path, help="the .onnx file to write")
     onnx.add_argument("--direction", choices=("a2b", "b2a"), default="a2b", help="a2b: A's face in, B's out")
     onnx.add_argument("--fp16", action="store_true", help="float16 weights and I/O")
-    onnx.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    onnx.add_argument("--opset", type=int, default=17, help="ONNX opset, 9..21 (default 17)")
     dfm = actions.add_parser("dfm", help="checkpoint or run folder → .dfm (DeepFaceLive, FaceFusion)")
     dfm.add_argument(
         "run", type=Path, metavar="RUN", help="run folder (its latest checkpoint) or checkpoint file"
@@ -62,7 +62,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    _check_paths(args)
     return {"onnx": _onnx, "dfm": _dfm, "verify": _verify, "engine": _engine}[args.action](args)
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Inputs readable, the output writable and not one of the inputs (or the run it was named by)."""
+    from stream.paths import Given, Output, check_paths
+
+    inputs = [Given(option, path) for option, path in (
+        ("RUN", getattr(args, "run", None) if args.action in ("onnx", "dfm") else None),
+        ("FILE.onnx", getattr(args, "model", None)),
+        ("--run", getattr(args, "run", None) if args.action == "verify" else None),
+    ) if path is not None]  # fmt: skip
+    if args.action in ("onnx", "dfm"):  # the checkpoint a run folder stands for is an input too
+        from trained.checkpoint import list_checkpoints
+
+        folder = args.run / "checkpoints" if args.run.is_dir() else None
+        inputs += [Given("RUN", path) for path in (list_checkpoints(folder) if folder else [])]
+    out = getattr(args, "out", None)
+    check_paths(inputs, [Output("--out", out)] if out is not None else [])
 
 
 def _onnx(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ from trained.checkpoint import DECODER, load_model, model_info
 from trained.model import SwapDirection
 
 DEFAULT_OPSET = 17
+OPSETS = (9, 21)  # exported and parity-checked at both ends with torch 2.13 and ONNX Runtime 1.32
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,8 @@ def export_onnx(
     """Export ``direction`` of the checkpoint (or run) at ``source`` to ``out``; see the module docstring."""
     if direction not in DECODER:
         raise SwapcamError(f"--direction must be a2b or b2a, got {direction!r}")
+    if not OPSETS[0] <= opset <= OPSETS[1]:
+        raise SwapcamError(f"--opset must be {OPSETS[0]}..{OPSETS[1]}, got {opset}")
     model, state = load_model(source)
     precision = "fp16" if fp16 else "fp32"
     info = model_info(state, direction, precision)

@@ -341,5 +341,10 @@ def _open_named(source: str, options: CaptureOptions) -> Source:
         if kind.accepts(source):
             _reject_unused(options, kind.options, name)
             return kind.open(source, options)
+    raise SwapcamError(missing_source(source))
+
+
+def missing_source(source: str) -> str:
+    """The error for a ``--source`` that names nothing."""
     hint = f" (for camera {source}, use --camera {source})" if source.isdigit() else ""
-    raise SwapcamError(f"no such file or folder: {source}{hint}; expected a video file, image folder or URL")
+    return f"no such file or folder: {source}{hint}; expected a video file, image folder or URL"

@@ -20,27 +20,37 @@ from pathlib import Path
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from trained.ranges import span
+
     parser.add_argument("--a", required=True, type=Path, help="extract folder of identity A (your face)")
     parser.add_argument(
         "--b", required=True, type=Path, help="extract folder of identity B (the target face)"
     )
     parser.add_argument("--out", required=True, type=Path, help="run folder (created if missing)")
     parser.add_argument("--preset", choices=("lite", "df128", "df256"), help="model size (default lite)")
-    parser.add_argument("--resolution", type=int, help="64..256 in steps of 16 (default: the preset's)")
+    parser.add_argument(
+        "--resolution", type=int, help=f"{span('--resolution')} in steps of 16 (default: the preset's)"
+    )
     parser.add_argument(
         "--architecture",
         choices=("df", "liae"),
         help="df: a decoder per identity (default); liae: DeepFaceLab's LIAE, one decoder and A's own inter",
     )
-    parser.add_argument("--batch", type=int, default=16, help="faces per identity per step (default 16)")
+    parser.add_argument(
+        "--batch", type=int, default=16, help=f"faces per identity per step, {span('--batch')} (default 16)"
+    )
     length = parser.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=int, help="train until this total step count")
-    length.add_argument("--minutes", type=float, help="train for this long (default: until Ctrl-C)")
+    length.add_argument("--steps", type=int, help=f"train until this total step count ({span('--steps')})")
+    length.add_argument(
+        "--minutes", type=float, help=f"train for this long, {span('--minutes')} (default: until Ctrl-C)"
+    )
     parser.add_argument(
         "--resume", action="store_true", help="continue the run in --out from its last checkpoint"
     )
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="default auto")
-    parser.add_argument("--lr", type=float, default=5e-5, help="AdamW learning rate (default 5e-5)")
+    parser.add_argument(
+        "--lr", type=float, default=5e-5, help=f"AdamW learning rate, {span('--lr')} (default 5e-5)"
+    )
     parser.add_argument(
         "--lr-decay",
         type=float,
@@ -48,9 +58,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="fraction of a --steps or --minutes run at its end over which the learning rate falls "
         "linearly to 1%% of --lr (0..1, default 0: constant)",
     )
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--holdout", type=float, default=0.0, help="fraction of each folder's last faces kept for evaluation"
+        "--seed", type=int, default=0, help=f"seed of weights and augmentation, {span('--seed')} (default 0)"
+    )
+    parser.add_argument(
+        "--holdout",
+        type=float,
+        default=0.0,
+        help=f"fraction of each folder's last faces kept for evaluation, {span('--holdout')} (default 0)",
     )
     parser.add_argument("--no-flip", action="store_true", help="no random horizontal flips")
     parser.add_argument(
@@ -70,13 +85,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--code-moments",
         type=float,
         default=0.5,
-        help="weight of the term that matches A's and B's code statistics (default 0.5; 0: off)",
+        help=f"weight of the term that matches A's and B's code statistics, {span('--code-moments')} "
+        "(default 0.5; 0: off)",
     )
     parser.add_argument(
         "--code-critic",
         type=float,
         default=0.1,
-        help="weight of the term that keeps a code classifier from telling A from B (default 0.1; 0: off)",
+        help="weight of the term that keeps a code classifier from telling A from B, "
+        f"{span('--code-critic')} (default 0.1; 0: off)",
     )
     parser.add_argument(
         "--augment-on",
@@ -84,8 +101,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=("auto", "cpu", "device"),
         help="where batches are augmented: auto (on the GPU when training on one, else the CPU), cpu, device",
     )
-    parser.add_argument("--preview-every", type=int, default=100)
-    parser.add_argument("--save-every", type=int, default=250)
+    parser.add_argument(
+        "--preview-every", type=int, default=100, help="write preview.png every N steps (default 100)"
+    )
+    parser.add_argument("--save-every", type=int, default=250, help="checkpoint every N steps (default 250)")
     parser.add_argument("--keep", type=int, default=3, help="checkpoints kept (default 3)")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument(
@@ -139,6 +158,12 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         raise SwapcamError(str(error)) from error
+    from stream.paths import Given, Output, check_paths
+
+    check_paths(
+        [Given("--a", args.a), Given("--b", args.b)],
+        [Output("--out", args.out, folder=True, names=("checkpoints", "log.csv", "preview.png", "previews"))],
+    )
     if args.nproc > 1:
         return _launch(args)
     result = train(

@@ -1,6 +1,7 @@
 """One training session's live objects, how they are set up (new or resumed), and one training step."""
 
 import contextlib
+import math
 import os
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -38,6 +39,7 @@ from trained.distributed import (
 )
 from trained.losses import LossWeights, reconstruction_loss
 from trained.model import BothIdentities, ModelConfig, SwapAutoencoder, preset_config
+from trained.ranges import RANGES, span
 
 # Options that change what a step does: a resumed run must use the values it was trained with.
 RESUME_OPTIONS = (
@@ -76,28 +78,31 @@ class TrainOptions:
     colour_transfer: str = "b"  # COLOUR_TRANSFER
 
     def __post_init__(self) -> None:
-        if self.batch < 1 or self.keep < 1 or self.preview_every < 1 or self.save_every < 1:
-            raise ValueError("--batch, --keep, --preview-every and --save-every must be >= 1")
         if self.steps is not None and self.minutes is not None:
             raise ValueError("give --steps or --minutes, not both")
-        if (self.steps is not None and self.steps < 1) or (self.minutes is not None and self.minutes <= 0):
-            raise ValueError("--steps and --minutes must be positive")
-        if not 0.0 <= self.holdout < 1.0 or self.learning_rate <= 0:
-            raise ValueError(
-                f"--holdout must be in [0, 1) and --lr > 0, got {self.holdout} and {self.learning_rate}"
-            )
-        if not 0.0 <= self.lr_decay <= 1.0:
-            raise ValueError(f"--lr-decay must be in [0, 1], got {self.lr_decay}")
+        for option, value, (low, high) in self._ranged():
+            if value is not None and not (math.isfinite(value) and low <= value <= high):
+                raise ValueError(f"{option} must be {span(option)}, got {value}")
+        if self.resolution is not None and self.resolution % 16:
+            raise ValueError(f"--resolution must be a multiple of 16, got {self.resolution}")
         if self.augment_on not in AUGMENT_ON:
             raise ValueError(f"--augment-on must be one of {', '.join(AUGMENT_ON)}, got {self.augment_on!r}")
         if self.colour_transfer not in COLOUR_TRANSFER:
             raise ValueError(
                 f"--colour-transfer must be one of {', '.join(COLOUR_TRANSFER)}, got {self.colour_transfer!r}"
             )
-        if not (self.weights.code_moments >= 0 and self.weights.code_critic >= 0):
-            raise ValueError("--code-moments and --code-critic must be >= 0")
         if self.weights.code_moments > 0 and self.batch < 2:
             raise ValueError("--code-moments compares batch statistics: it needs --batch 2 or more (or 0)")
+
+    def _ranged(self) -> list[tuple[str, float | None, tuple[float, float]]]:
+        """(option, value, its range) for every number a user types (``RANGES``)."""
+        values = {"--batch": self.batch, "--steps": self.steps, "--minutes": self.minutes,
+                  "--lr": self.learning_rate, "--lr-decay": self.lr_decay, "--seed": self.seed,
+                  "--preview-every": self.preview_every, "--save-every": self.save_every, "--keep": self.keep,
+                  "--holdout": self.holdout, "--resolution": self.resolution,
+                  "--code-moments": self.weights.code_moments,
+                  "--code-critic": self.weights.code_critic}  # fmt: skip
+        return [(option, values[option], RANGES[option]) for option in RANGES]
 
     def recoloured(self, key: str) -> bool:
         """Whether identity ``key``'s faces are recoloured toward the other identity's."""

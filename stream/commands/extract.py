@@ -15,6 +15,7 @@ examples:
 """
 
 import argparse
+import shutil
 from pathlib import Path
 
 ALIGN_CHOICES = ("swapcam", "dflive")  # stream.align.ALIGNMENTS, named here so --help imports nothing
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from stream.align import ALIGNMENTS, AlignSpec
     from stream.errors import SwapcamError
     from stream.extract import ExtractOptions, extract
+    from stream.paths import Given, Output, check_paths
 
     alignment = ALIGNMENTS[args.align]
     coverage = alignment.coverage[1] if args.coverage is None else args.coverage
@@ -65,6 +67,11 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         raise SwapcamError(str(error)) from error
+    check_paths(
+        [Given("SRC", source) for source in args.sources],
+        [Output("--out", args.out, folder=True, names=("index.npz", "faces", "masks"), apart=True)],
+    )
+    new_folder = not args.out.exists()
     summary = extract(args.sources, args.out, options, progress=False if args.no_progress else None)
     print(
         f"{summary.faces_written} faces written from {summary.frames_read} frames "
@@ -75,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
     for reason, paths in summary.skipped.items():
         print(f"skipped {len(paths)} source(s), {reason}: " + ", ".join(str(p) for p in paths))
     if summary.faces_available == 0:
-        print(f"no usable faces in {args.out}")
+        if new_folder:  # made by this run and holding no face: not left behind as a finished extract
+            shutil.rmtree(args.out, ignore_errors=True)
+        print(f"no usable faces in {args.out}" + (" (folder removed)" if new_folder else ""))
         return 1
     return 0

@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     def say(message: str) -> None:
         print(f"swapcam live: {message}", file=sys.stderr, flush=True)
 
+    _check_paths(args)
     model = args.model if args.model is not None else _demo_model(say)
     try:
         options = LiveOptions(
@@ -104,7 +105,6 @@ def run(args: argparse.Namespace) -> int:
         capture = CaptureOptions(width=args.width, height=args.height, fps=args.fps, realtime=args.realtime)
     except ValueError as error:
         raise SwapcamError(str(error)) from error
-    _check_outputs(args)
     with ExitStack() as stack:
         source = stack.enter_context(open_source(args.camera, args.source, capture))
         say(f"source {source.describe()}")
@@ -123,16 +123,24 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_INTERRUPTED if result.interrupted else 0
 
 
-def _check_outputs(args: argparse.Namespace) -> None:
-    """Refuse output paths that cannot be written before anything is opened or run."""
+def _check_paths(args: argparse.Namespace) -> None:
+    """Refuse unreadable inputs and outputs that cannot be written or would replace an input, before
+    anything is opened or run."""
     from stream.errors import SwapcamError
+    from stream.paths import Given, Output, check_paths
     from stream.sinks import FILE_CODECS
 
     if args.output is not None and args.output.suffix.lower() not in FILE_CODECS:
         raise SwapcamError(f"--output expects a {' or '.join(FILE_CODECS)} file, got {args.output.name!r}")
-    for option, path in (("--output", args.output), ("--report", args.report)):
-        if path is not None and (path.is_dir() or path.parent.is_file()):
-            raise SwapcamError(f"{option} expects a file path, {path} is a folder or inside a file")
+    inputs = [] if args.model is None else [Given("--model", args.model)]
+    if args.source is not None and "://" not in args.source:  # a file or folder, not a stream URL
+        if not Path(args.source).exists():
+            from stream.capture import missing_source
+
+            raise SwapcamError(missing_source(args.source))
+        inputs.append(Given("--source", Path(args.source)))
+    named = (("--output", args.output), ("--report", args.report))
+    check_paths(inputs, [Output(option, path) for option, path in named if path is not None])
 
 
 def _demo_model(say: Callable[[str], None]) -> Path:

@@ -109,7 +109,7 @@ def test_bad_inputs_are_one_line_errors(small_run, exported, tmp_path, capsys):
             ["onnx", tmp_path / "broken.pt", "--out", tmp_path / "a.onnx"],
             "damaged or not a swapcam checkpoint",
         ),
-        (["onnx", small_run, "--out", tmp_path / "file" / "a.onnx"], "cannot write"),
+        (["onnx", small_run, "--out", tmp_path / "file" / "a.onnx"], "is a file, not a folder"),
         (["verify", tmp_path / "missing.onnx"], "no such file"),
         (["verify", tmp_path / "notes.onnx"], "is not an ONNX file"),
         (["verify", tmp_path / "plain.onnx"], "is not a swapcam model: its metadata lacks"),

@@ -124,7 +124,7 @@ def bad_input_args(case: str, tmp: Path) -> list[object]:
     [
         ("missing path", "no such file or folder"),
         ("empty folder", "holds no images or videos"),
-        ("unwritable out", "cannot write to --out"),
+        ("unwritable out", "cannot be created"),
         ("size out of range", "crop size must be 64..640"),
         ("face type dflive lacks", "face type must be one of ['whole_face'] with template dflive-uni468-v1"),
         ("coverage out of dflive range", "coverage must be 0.1..8 with template dflive-uni468-v1, got 9"),

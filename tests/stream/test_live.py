@@ -143,7 +143,7 @@ def test_a_camera_faster_than_the_pipeline_drops_stale_frames_instead_of_queuein
         ),
         (["--source", "{woman}", "--max-faces", "0"], "max faces must be 1..8"),
         (["--source", "{woman}", "--output", "{tmp}/out.avi"], "--output expects a .mp4 or .mkv file"),
-        (["--source", "{woman}", "--report", "{tmp}"], "--report expects a file path"),
+        (["--source", "{woman}", "--report", "{tmp}"], "--report expects a file"),
         (["--source", "{woman}", "--blend-device", "cuda"], "--blend-device cuda needs a model running on"),
     ],
 )

@@ -88,15 +88,15 @@ def run_cli(capsys, *args) -> tuple[int, str]:
 def test_bad_inputs_are_one_line_errors(extracted, other_face_type, tmp_path, capsys):
     a, b = extracted["woman"], extracted["man"]
     cases = [
-        ([tmp_path / "nope", b], "no such folder"),
+        ([tmp_path / "nope", b], "no such file or folder"),
         ([tmp_path, b], "has no index.npz"),
         ([a, other_face_type], "extracted differently"),
-        ([a, b, "--resolution", "300"], "resolution must be 64..256"),
+        ([a, b, "--resolution", "300"], "--resolution must be 64..256, got 300"),
         ([a, b, "--device", "cuda"], "torch sees no CUDA GPU"),
         ([a, b, "--resume"], "has no checkpoints"),
-        ([a, b, "--batch", "0"], "must be >= 1"),
-        ([a, b, "--holdout", "1.5"], "--holdout must be in [0, 1)"),
-        ([a, b, "--lr", "-1"], "--lr > 0"),
+        ([a, b, "--batch", "0"], "--batch must be 1..512, got 0"),
+        ([a, b, "--holdout", "1.5"], "--holdout must be 0..0.99, got 1.5"),
+        ([a, b, "--lr", "-1"], "--lr must be 1e-08..1, got -1"),
     ]
     for index, (extra, message) in enumerate(cases):
         code, err = run_cli(

@@ -1,0 +1,84 @@
+"""A corpus of bad command lines, one per class of mistake, over every command: each must exit non-zero
+with one line on stderr and no traceback, leave its inputs as they were and leave no output behind."""
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from stream.cli import main
+
+# {in} a copy of the woman's clip, {link} a link to it, {run} a copy of a small run folder, {ckpt} its
+# checkpoint, {a} and {b} extract folders, {file} a text file, {dir} an empty folder, {onnx} an exported model
+CASES = [
+    # an output that is an input
+    ("live", "--source {in} --output {in}", "would overwrite --source"),
+    ("live", "--source {link} --output {in}", "would overwrite --source"),
+    ("live", "--source {in} --model {onnx} --report {onnx}", "would overwrite --model"),
+    ("extract", "{in} --out {in}", "expects a folder"),
+    ("extract", "{dir} --out {dir}/faces", "lies inside SRC"),
+    ("train", "--a {a} --b {b} --out {a}", "would overwrite --a"),
+    ("export", "onnx {ckpt} --out {ckpt}", "would overwrite RUN"),
+    ("export", "onnx {run} --out {ckpt}", "would overwrite RUN"),
+    ("export", "dfm {ckpt} --out {ckpt}", "would overwrite RUN"),
+    ("bench", "--model {onnx} --out {onnx}", "expects a folder"),
+    ("eval", "--source {in} --swapped {in} --out {in}", "expects a folder"),
+    # an output that cannot be created
+    ("live", "--source {in} --report {file}/r.json", "is a file, not a folder"),
+    ("export", "onnx {ckpt} --out {file}/m.onnx", "is a file, not a folder"),
+    ("bench", "--model {onnx} --out {file}/report", "is a file, not a folder"),
+    ("train", "--a {a} --b {b} --out {file}/run", "is a file, not a folder"),
+    # an input that is not there
+    ("live", "--source {in} --model {dir}/nope.onnx", "no such file or folder"),
+    ("export", "verify {dir}/nope.onnx", "no such file or folder"),
+    ("extract", "{dir}/nope.mp4 --out {dir}/faces", "no such file or folder"),
+    ("train", "--a {dir}/nope --b {b} --out {dir}/run", "no such file or folder"),
+    # numbers out of range
+    ("train", "--a {a} --b {b} --out {dir}/run --lr nan", "--lr must be"),
+    ("train", "--a {a} --b {b} --out {dir}/run --seed -1", "--seed must be"),
+    ("train", "--a {a} --b {b} --out {dir}/run --minutes nan", "--minutes must be"),
+    ("train", "--a {a} --b {b} --out {dir}/run --resolution 0", "--resolution must be"),
+    ("train", "--a {a} --b {b} --out {dir}/run --batch 100000", "--batch must be"),
+    ("export", "onnx {ckpt} --out {dir}/m.onnx --opset 100", "--opset must be"),
+    ("export", "onnx {ckpt} --out {dir}/m.onnx --opset -1", "--opset must be"),
+    ("export", "onnx {ckpt} --out {dir}/m.onnx --opset 5", "--opset must be"),
+]
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every file and folder under ``root``: a content hash for files (links followed), "dir" for folders."""
+    found = {}
+    for path in sorted(root.rglob("*")):
+        key = str(path.relative_to(root))
+        found[key] = "dir" if path.is_dir() else hashlib.sha1(path.read_bytes()).hexdigest()
+    return found
+
+
+@pytest.fixture(scope="module")
+def corpus(sample_paths, extracted, small_run, exported, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("corpus")
+    shutil.copyfile(sample_paths["woman"], root / "in.mp4")
+    (root / "link.mp4").symlink_to(root / "in.mp4")
+    shutil.copytree(small_run, root / "run")
+    shutil.copyfile(exported["fp32"], root / "model.onnx")
+    (root / "notes.txt").write_text("not a folder")
+    (root / "empty").mkdir()
+    return root
+
+
+@pytest.mark.parametrize(("command", "line", "message"), CASES, ids=[f"{c} {a}" for c, a, _ in CASES])
+def test_a_bad_command_line_is_one_line_and_changes_nothing(
+    command, line, message, corpus, extracted, capsys
+):
+    checkpoint = sorted((corpus / "run" / "checkpoints").glob("*.pt"))[-1]
+    names = {"in": corpus / "in.mp4", "link": corpus / "link.mp4", "run": corpus / "run", "ckpt": checkpoint,
+             "a": extracted["woman"], "b": extracted["man"], "file": corpus / "notes.txt",
+             "dir": corpus / "empty", "onnx": corpus / "model.onnx"}  # fmt: skip
+    before = {"corpus": snapshot(corpus), "a": snapshot(extracted["woman"])}
+    code = main([command, *line.format(**names).split()])
+    err = capsys.readouterr().err
+    errors = [row for row in err.splitlines() if row.startswith(f"swapcam {command}: error:")]
+    assert code != 0 and len(errors) == 1 and "Traceback" not in err, err
+    assert message in errors[0]
+    assert {"corpus": snapshot(corpus), "a": snapshot(extracted["woman"])} == before
