@@ -57,7 +57,7 @@ def pipelined(
     stage out (mode "pipelined, no hand occlusion"), to show what it costs."""
     with VideoFileSource(clip) as video, NullSink() as sink:
         source = LimitedSource(video, frames, pace_fps)
-        options = LiveOptions(model=model, blend_device=blend_device, occlusion=occlusion)
+        options = LiveOptions(model=model, blend_device=blend_device, occlusion=occlusion, timeline=True)
         result = run_live(source, [sink], options, lambda message: None)
     mode = "pipelined" if blend_device == "auto" else f"pipelined, paste-back on {blend_device}"
     mode += "" if occlusion else ", no hand occlusion"

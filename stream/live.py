@@ -31,7 +31,7 @@ from stream.backends import (
 )
 from stream.blend import BlendOptions, warm_up
 from stream.capture import Source
-from stream.metrics import RunLog, format_rolling, rolling, summarise, timeline
+from stream.metrics import RunLog, format_rolling, rolling
 from stream.occlusion import OcclusionStage
 from stream.packet import FramePacket
 from stream.pipeline import Pipeline, Stage
@@ -49,6 +49,8 @@ from stream.stages import (
     watch_first_faces,
 )
 from stream.types import Affine, BGRFrame
+
+TIMELINE_POINTS = 20_000  # a timeline longer than this is thinned (``stream.metrics.RunLog``)
 
 
 class GpuSwapper(Protocol):
@@ -70,6 +72,7 @@ class LiveOptions:
     occlusion: bool = True  # hands in front of the face stay in front (stream.occlusion; CPU paste-back)
     overlay: bool = False
     stats: bool = False
+    timeline: bool = False  # keep a thinned per-frame latency timeline (``LiveResult.timeline``)
     smoothing: OneEuroParams = field(default_factory=OneEuroParams)
     blend: BlendOptions = field(default_factory=BlendOptions)
 
@@ -88,7 +91,7 @@ class LiveOptions:
 class LiveResult:
     backend: str
     figures: dict[str, object]
-    timeline: list[list[float]]  # [frame index, seconds since first delivery, capture → sink ms]
+    timeline: list[list[float]]  # [frame index, seconds since first delivery, capture → sink ms]; thinned
     interrupted: bool = False  # stopped by Ctrl-C: the figures cover the frames delivered until then
 
 
@@ -179,7 +182,7 @@ def run_live(
         if options.occlusion and gpu is None:
             occlusion = OcclusionStage()
             owned.callback(occlusion.close)
-        log = RunLog()
+        log = RunLog(TIMELINE_POINTS if options.timeline else 0)
         printer = StatsPrinter(log, sys.stderr) if options.stats else progress or _nothing
         pipeline = build_pipeline(
             source,
@@ -199,10 +202,9 @@ def run_live(
                 pipeline.wait(idle=idle)
             except KeyboardInterrupt:
                 interrupted = True
-        records = log.records()
-        figures = summarise(records, pipeline.frames_read, pipeline.dropped)
+        figures = log.summary(pipeline.frames_read, pipeline.dropped)
         described = backend.describe() + (" + crop/paste-back on cuda" if gpu is not None else "")
-    return LiveResult(described, figures, timeline(records), interrupted)
+    return LiveResult(described, figures, log.timeline(), interrupted)
 
 
 def warm_backend(backend: SwapBackend, max_faces: int) -> None:
