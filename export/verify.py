@@ -10,7 +10,7 @@ from google.protobuf.message import DecodeError
 
 from export.onnx_export import Signature, signature_of
 from export.parity import Parity, compare, onnx_outputs, sample_faces, torch_outputs
-from stream.contract import INPUT_NAME, OUTPUT_NAMES, ModelInfo, parse_metadata
+from stream.contract import ModelInfo, check_io, parse_metadata
 from stream.errors import SwapcamError
 from trained.checkpoint import DECODER, load_model
 from trained.model import SwapDirection
@@ -35,17 +35,8 @@ def load_onnx(path: Path) -> onnx.ModelProto:
 
 
 def check_signature(signature: Signature, info: ModelInfo, origin: str) -> None:
-    """Inputs and outputs must be the contract's names and shapes at the metadata's resolution."""
-    r = str(info.resolution)
-    expected = (
-        ((INPUT_NAME, ("3", r, r)),),
-        tuple((name, (str(channels), r, r)) for name, channels in zip(OUTPUT_NAMES, (3, 1), strict=True)),
-    )
-    found = tuple(
-        tuple((name, shape[1:]) for name, _, shape in side) for side in (signature.inputs, signature.outputs)
-    )
-    if found != expected:
-        raise SwapcamError(f"{origin} does not have the swapcam I/O: expected {expected}, found {found}")
+    """Inputs and outputs must be the contract's names, types and shapes at the metadata's resolution."""
+    check_io(signature.inputs, signature.outputs, info, origin)
 
 
 def provider_status(path: Path) -> dict[str, str]:

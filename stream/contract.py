@@ -7,7 +7,7 @@
 The live pipeline configures alignment from this metadata, so a model is never run on the wrong crop.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from stream.align import AlignSpec, alignment_of
@@ -98,6 +98,43 @@ def parse_metadata(metadata: Mapping[str, str], origin: str, channels: str = "RG
         )
     except ValueError as error:
         raise SwapcamError(f"{origin} has invalid metadata: {error}") from error
+
+
+# (name, element type as NumPy names it, shape with dynamic dimensions named) of one graph input or output
+TensorSpec = tuple[str, str, tuple[str, ...]]
+FLOAT_TYPES = ("float32", "float16")
+
+
+def check_io(
+    inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec], info: ModelInfo, origin: str
+) -> None:
+    """A model's inputs and outputs against the contract: names, rank 4, (3 or 1, R, R) after the batch
+    dimension at the metadata's resolution R, and float element types (the input's as its precision says).
+    A mismatch is one ``SwapcamError`` saying what was expected and what was found."""
+    r = str(info.resolution)
+    input_type = "float16" if info.precision == "fp16" else "float32"
+    wanted = {
+        INPUT_NAME: ((input_type,), ("3", r, r)),
+        OUTPUT_NAMES[0]: (FLOAT_TYPES, ("3", r, r)),
+        OUTPUT_NAMES[1]: (FLOAT_TYPES, ("1", r, r)),
+    }
+    names_ok = [e[0] for e in inputs] == [INPUT_NAME] and sorted(e[0] for e in outputs) == sorted(
+        OUTPUT_NAMES
+    )
+    if names_ok and all(
+        kind in wanted[name][0] and len(shape) == 4 and shape[1:] == wanted[name][1]
+        for name, kind, shape in (*inputs, *outputs)
+    ):
+        return
+
+    def describe(entries: Sequence[TensorSpec]) -> str:
+        return ", ".join(f"{name} {kind} ({', '.join(shape)})" for name, kind, shape in entries)
+
+    raise SwapcamError(
+        f"{origin} does not have the swapcam I/O: expected input {INPUT_NAME} {input_type} (N, 3, {r}, {r}) "
+        f"and outputs {OUTPUT_NAMES[0]} float (N, 3, {r}, {r}), {OUTPUT_NAMES[1]} float (N, 1, {r}, {r}); "
+        f"found inputs {describe(inputs)} and outputs {describe(outputs)}"
+    )
 
 
 def metadata_for(info: ModelInfo, channels: str = "RGB") -> dict[str, str]:

@@ -5,9 +5,12 @@ import hashlib
 import shutil
 from pathlib import Path
 
+import onnx
 import pytest
+from onnx import TensorProto, helper
 
 from stream.cli import main
+from stream.contract import metadata_for, parse_metadata
 
 # {in} a copy of the woman's clip, {link} a link to it, {run} a copy of a small run folder, {ckpt} its
 # checkpoint, {a} and {b} extract folders, {file} a text file, {dir} an empty folder, {onnx} an exported model
@@ -24,6 +27,12 @@ CASES = [
     ("export", "dfm {ckpt} --out {ckpt}", "would overwrite RUN"),
     ("bench", "--model {onnx} --out {onnx}", "expects a folder"),
     ("eval", "--source {in} --swapped {in} --out {in}", "expects a folder"),
+    # a model with the contract's names but not its shapes or types
+    ("live", "--source {in} --model {nhwc}", "does not have the swapcam I/O"),
+    ("live", "--source {in} --model {uint8}", "does not have the swapcam I/O"),
+    ("bench", "--model {uint8} --out {dir}/bench --quick", "does not have the swapcam I/O"),
+    ("export", "verify {nhwc}", "does not have the swapcam I/O"),
+    ("export", "verify {uint8}", "does not have the swapcam I/O"),
     # an output that cannot be created
     ("live", "--source {in} --report {file}/r.json", "is a file, not a folder"),
     ("export", "onnx {ckpt} --out {file}/m.onnx", "is a file, not a folder"),
@@ -46,6 +55,25 @@ CASES = [
 ]
 
 
+def contract_named_model(path: Path, like: Path, *, nhwc: bool, input_type: int) -> Path:
+    """A model with the contract's tensor names and metadata but an NHWC or a uint8 input."""
+    info = parse_metadata({p.key: p.value for p in onnx.load(str(like)).metadata_props}, str(like))
+    r = info.resolution
+    shape = ["N", r, r, 3] if nhwc else ["N", 3, r, r]
+    face = helper.make_tensor_value_info("face", input_type, shape)
+    outputs = [helper.make_tensor_value_info("swapped", TensorProto.FLOAT, ["N", 3, r, r]),
+               helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["N", 1, r, r])]  # fmt: skip
+    order = [0, 3, 1, 2] if nhwc else [0, 1, 2, 3]
+    nodes = [helper.make_node("Cast", ["face"], ["as_float"], to=TensorProto.FLOAT),
+             helper.make_node("Transpose", ["as_float"], ["swapped"], perm=order),
+             helper.make_node("ReduceMax", ["swapped"], ["mask"], axes=[1], keepdims=1)]  # fmt: skip
+    model = helper.make_model(helper.make_graph(nodes, "bad", [face], outputs),
+                              opset_imports=[helper.make_opsetid("", 17)])  # fmt: skip
+    helper.set_model_props(model, metadata_for(info))
+    onnx.save(model, str(path))
+    return path
+
+
 def snapshot(root: Path) -> dict[str, str]:
     """Every file and folder under ``root``: a content hash for files (links followed), "dir" for folders."""
     found = {}
@@ -64,6 +92,8 @@ def corpus(sample_paths, extracted, small_run, exported, tmp_path_factory) -> Pa
     shutil.copyfile(exported["fp32"], root / "model.onnx")
     (root / "notes.txt").write_text("not a folder")
     (root / "empty").mkdir()
+    contract_named_model(root / "nhwc.onnx", exported["fp32"], nhwc=True, input_type=TensorProto.FLOAT)
+    contract_named_model(root / "uint8.onnx", exported["fp32"], nhwc=False, input_type=TensorProto.UINT8)
     return root
 
 
@@ -74,7 +104,8 @@ def test_a_bad_command_line_is_one_line_and_changes_nothing(
     checkpoint = sorted((corpus / "run" / "checkpoints").glob("*.pt"))[-1]
     names = {"in": corpus / "in.mp4", "link": corpus / "link.mp4", "run": corpus / "run", "ckpt": checkpoint,
              "a": extracted["woman"], "b": extracted["man"], "file": corpus / "notes.txt",
-             "dir": corpus / "empty", "onnx": corpus / "model.onnx"}  # fmt: skip
+             "dir": corpus / "empty", "onnx": corpus / "model.onnx", "nhwc": corpus / "nhwc.onnx",
+             "uint8": corpus / "uint8.onnx"}  # fmt: skip
     before = {"corpus": snapshot(corpus), "a": snapshot(extracted["woman"])}
     code = main([command, *line.format(**names).split()])
     err = capsys.readouterr().err
@@ -82,3 +113,9 @@ def test_a_bad_command_line_is_one_line_and_changes_nothing(
     assert code != 0 and len(errors) == 1 and "Traceback" not in err, err
     assert message in errors[0]
     assert {"corpus": snapshot(corpus), "a": snapshot(extracted["woman"])} == before
+
+
+def test_doctor_says_auto_cannot_run_a_model_outside_the_contract(corpus, capsys):
+    main(["doctor", "--model", str(corpus / "nhwc.onnx")])
+    out = capsys.readouterr().out
+    assert "auto cannot run" in out and "does not have the swapcam I/O" in out

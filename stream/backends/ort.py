@@ -24,7 +24,7 @@ from stream.backends import (
     from_model_output,
     to_model_input,
 )
-from stream.contract import INPUT_NAME, OUTPUT_NAMES, ModelInfo, parse_metadata
+from stream.contract import INPUT_NAME, OUTPUT_NAMES, ModelInfo, TensorSpec, check_io, parse_metadata
 from stream.errors import SwapcamError
 from stream.threads import plan_threads, usable_cores
 
@@ -105,6 +105,14 @@ class OrtSession:
     def output_names(self) -> list[str]:
         return [item.name for item in self._session.get_outputs()]
 
+    @property
+    def input_specs(self) -> list[TensorSpec]:
+        return [_spec(item) for item in self._session.get_inputs()]
+
+    @property
+    def output_specs(self) -> list[TensorSpec]:
+        return [_spec(item) for item in self._session.get_outputs()]
+
     def run(self, feeds: Mapping[str, np.ndarray], outputs: Sequence[str]) -> list[np.ndarray]:
         if not self.on_gpu:
             return list(self._session.run(list(outputs), dict(feeds)))
@@ -118,6 +126,14 @@ class OrtSession:
 
     def close(self) -> None:
         self._session = None
+
+
+def _spec(item: Any) -> TensorSpec:
+    """An ONNX Runtime input or output as the contract describes tensors: "tensor(float)" → "float32",
+    dynamic dimensions by name (or "?")."""
+    kind = item.type.removeprefix("tensor(").removesuffix(")")
+    kind = {"float": "float32", "double": "float64"}.get(kind, kind)
+    return item.name, kind, tuple(str(d) if isinstance(d, int) else str(d or "?") for d in item.shape)
 
 
 class OrtBackend:
@@ -135,13 +151,7 @@ class OrtBackend:
         self._dtype = np.float16 if self.info.precision == "fp16" else np.float32
 
     def _check_signature(self, model: Path) -> None:
-        inputs = [item.name for item in self._session.inputs]
-        outputs = self._session.output_names
-        if inputs != [INPUT_NAME] or sorted(outputs) != sorted(OUTPUT_NAMES):
-            raise SwapcamError(
-                f"{model}: expected input {INPUT_NAME!r} and outputs {', '.join(OUTPUT_NAMES)}, "
-                f"got inputs {inputs} and outputs {outputs}"
-            )
+        check_io(self._session.input_specs, self._session.output_specs, self.info, str(model))
 
     def swap(self, crops: CropBatch) -> tuple[FaceBatch, MaskBatch]:
         swapped, mask = self._session.run({INPUT_NAME: to_model_input(crops, self._dtype)}, OUTPUT_NAMES)
