@@ -33,6 +33,10 @@ CASES = [
     ("bench", "--model {uint8} --out {dir}/bench --quick", "does not have the swapcam I/O"),
     ("export", "verify {nhwc}", "does not have the swapcam I/O"),
     ("export", "verify {uint8}", "does not have the swapcam I/O"),
+    # checkpoints that load but lack what a model needs, or hold weights of other shapes
+    ("export", "onnx {nocfg} --out {dir}/m.onnx", "lacks model_config"),
+    ("live", "--source {in} --model {noalign}", "lacks alignment"),
+    ("export", "dfm {shapes} --out {dir}/m.dfm", "weights that do not fit"),
     # an output that cannot be created
     ("live", "--source {in} --report {file}/r.json", "is a file, not a folder"),
     ("export", "onnx {ckpt} --out {file}/m.onnx", "is a file, not a folder"),
@@ -74,6 +78,18 @@ def contract_named_model(path: Path, like: Path, *, nhwc: bool, input_type: int)
     return path
 
 
+def broken_checkpoints(root: Path, good: Path) -> None:
+    """nocfg.pt without its model description, noalign.pt with alignment None, shapes.pt with one weight of
+    another shape: each passes the format-version check."""
+    import torch
+
+    state = torch.load(good, weights_only=True)
+    torch.save({k: v for k, v in state.items() if k != "model_config"}, root / "nocfg.pt")
+    torch.save({**state, "alignment": None}, root / "noalign.pt")
+    first = next(iter(state["model"]))
+    torch.save({**state, "model": {**state["model"], first: torch.zeros(3)}}, root / "shapes.pt")
+
+
 def snapshot(root: Path) -> dict[str, str]:
     """Every file and folder under ``root``: a content hash for files (links followed), "dir" for folders."""
     found = {}
@@ -92,6 +108,7 @@ def corpus(sample_paths, extracted, small_run, exported, tmp_path_factory) -> Pa
     shutil.copyfile(exported["fp32"], root / "model.onnx")
     (root / "notes.txt").write_text("not a folder")
     (root / "empty").mkdir()
+    broken_checkpoints(root, sorted((small_run / "checkpoints").glob("*.pt"))[-1])
     contract_named_model(root / "nhwc.onnx", exported["fp32"], nhwc=True, input_type=TensorProto.FLOAT)
     contract_named_model(root / "uint8.onnx", exported["fp32"], nhwc=False, input_type=TensorProto.UINT8)
     return root
@@ -105,7 +122,8 @@ def test_a_bad_command_line_is_one_line_and_changes_nothing(
     names = {"in": corpus / "in.mp4", "link": corpus / "link.mp4", "run": corpus / "run", "ckpt": checkpoint,
              "a": extracted["woman"], "b": extracted["man"], "file": corpus / "notes.txt",
              "dir": corpus / "empty", "onnx": corpus / "model.onnx", "nhwc": corpus / "nhwc.onnx",
-             "uint8": corpus / "uint8.onnx"}  # fmt: skip
+             "uint8": corpus / "uint8.onnx", "nocfg": corpus / "nocfg.pt", "noalign": corpus / "noalign.pt",
+             "shapes": corpus / "shapes.pt"}  # fmt: skip
     before = {"corpus": snapshot(corpus), "a": snapshot(extracted["woman"])}
     code = main([command, *line.format(**names).split()])
     err = capsys.readouterr().err

@@ -10,6 +10,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import torch
@@ -75,6 +76,7 @@ def newest_loadable(run: Path, say: Callable[[str], None] | None) -> dict[str, A
     for path in reversed(checkpoints):
         try:
             state = load_checkpoint(path)
+            check_schema(state, path, training=True)
         except SwapcamError as error:
             damaged.append((path, error))
             continue
@@ -103,12 +105,43 @@ def resolve_checkpoint(path: Path) -> Path:
     return latest_checkpoint(path) if path.is_dir() else path
 
 
+# What a model checkpoint must hold to be run or exported, beyond the format version: key → type
+SCHEMA = MappingProxyType(
+    {"model_config": dict, "labels": dict, "alignment": dict, "step": int, "model": dict}
+)
+TRAINING_SCHEMA = MappingProxyType({"preset": str, "optimizer": dict, "rng": dict})
+ALIGNMENT_KEYS = ("face_type", "coverage", "align_template")
+
+
 def load_model(path: Path) -> tuple[SwapAutoencoder, dict[str, Any]]:
-    """The model of a checkpoint (or of a run's latest checkpoint) in eval mode, and the checkpoint."""
-    state = load_checkpoint(resolve_checkpoint(path))
-    model = SwapAutoencoder(ModelConfig(**state["model_config"]))
-    model.load_state_dict(state["model"])
+    """The model of a checkpoint (or of a run's latest checkpoint) in eval mode, and the checkpoint. A file
+    that lacks what a model needs, or holds weights of other shapes, is one ``SwapcamError``."""
+    file = resolve_checkpoint(path)
+    state = load_checkpoint(file)
+    check_schema(state, file)
+    try:
+        model = SwapAutoencoder(ModelConfig(**state["model_config"]))
+    except (TypeError, ValueError) as error:
+        raise SwapcamError(f"{file} holds a model description swapcam cannot build: {error}") from error
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as error:
+        first = next((line.strip() for line in str(error).splitlines()[1:] if line.strip()), str(error))
+        raise SwapcamError(f"{file} holds weights that do not fit its model description: {first}") from error
     return model.eval(), state
+
+
+def check_schema(state: dict[str, Any], path: Path, training: bool = False) -> None:
+    """The keys and types ``SCHEMA`` names (with ``training``, also what resuming needs), the alignment's
+    keys and both identities' labels."""
+    schema = {**SCHEMA, **(TRAINING_SCHEMA if training else {})}
+    wrong = [f"{key} ({t.__name__})" for key, t in schema.items() if not isinstance(state.get(key), t)]
+    if not wrong and not all(key in state["alignment"] for key in ALIGNMENT_KEYS):
+        wrong.append(f"alignment with {', '.join(ALIGNMENT_KEYS)}")
+    if not wrong and not {"a", "b"} <= set(state["labels"]):
+        wrong.append("labels of a and b")
+    if wrong:
+        raise SwapcamError(f"{path} is not a complete swapcam model checkpoint: it lacks {'; '.join(wrong)}")
 
 
 def model_info(state: dict[str, Any], direction: str, precision: str) -> ModelInfo:
