@@ -204,6 +204,7 @@ class VideoFileSource(_CaptureSource):
         self.frame_count = max(int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT)), 0) or None
         self._pacer = Pacer(self.fps) if realtime else None
         self._index = 0
+        self.ended = False  # read() has met the end of the stream
 
     def read(self) -> BGRFrame | None:
         self._check_open()
@@ -211,11 +212,22 @@ class VideoFileSource(_CaptureSource):
         if frame is None:
             ok, frame = self._capture.read()
             if not ok:
+                self.ended = True
                 return None
         if self._pacer is not None:
             self._pacer.wait(self._index)
         self._index += 1
         return frame
+
+    def shortfall(self) -> str | None:
+        """After the end: how many frames were read of how many the container announced, when fewer (by
+        more than one: some containers count one too many); None otherwise."""
+        if not self.ended or self.frame_count is None or self._index >= self.frame_count - 1:
+            return None
+        return (
+            f"{self.path} ended after {self._index} of the {self.frame_count} frames its container "
+            "announces: the file is truncated or damaged"
+        )
 
     def describe(self) -> str:
         pace = "at its own rate" if self._pacer is not None else "as fast as possible"

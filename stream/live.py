@@ -30,7 +30,7 @@ from stream.backends import (
     open_backend,
 )
 from stream.blend import BlendOptions, warm_up
-from stream.capture import Source
+from stream.capture import Source, VideoFileSource
 from stream.metrics import RunLog, format_rolling, rolling
 from stream.occlusion import OcclusionStage
 from stream.packet import FramePacket
@@ -203,6 +203,9 @@ def run_live(
             except KeyboardInterrupt:
                 interrupted = True
         figures = log.summary(pipeline.frames_read, pipeline.dropped)
+        short = source.shortfall() if isinstance(source, VideoFileSource) else None
+        if short is not None:
+            say(f"warning: {short}")
         described = backend.describe() + (" + crop/paste-back on cuda" if gpu is not None else "")
     return LiveResult(described, figures, log.timeline(), interrupted)
 

@@ -261,3 +261,11 @@ def test_faces_without_crops_are_refused_by_the_cpu_swap_stage_and_bad_blend_dev
         swap_stage(None)(packet)  # refused before the backend is asked
     with pytest.raises(ValueError, match="blend device must be one of auto, cpu, cuda, got 'gpu'"):
         LiveOptions(model=demo_model, blend_device="gpu")
+
+
+def test_a_truncated_video_says_how_many_of_its_frames_were_read(sample_paths, demo_model, tmp_path, capsys):
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(sample_paths["woman"].read_bytes()[:200_000])
+    assert main(["live", "--model", str(demo_model), "--source", str(cut)]) == 0
+    err = capsys.readouterr().err
+    assert "of the 472 frames its container announces: the file is truncated or damaged" in err
