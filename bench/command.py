@@ -79,6 +79,13 @@ def run(args: argparse.Namespace) -> int:
     if args.preset and args.model:
         raise SwapcamError("--preset and --model each choose the model: give one of them")
     model, checkpoint = _preset(args.preset) if args.preset else _model(args.model)
+    from bench.inference_runs import skipped
+
+    notes = skipped(model, checkpoint, set(backends))
+    if len(notes) == len(backends):
+        raise SwapcamError(
+            f"no backend of --backends {args.backends} can time {model.name}: {'; '.join(notes)}"
+        )
     source = args.source or _woman()
     if args.frame_size:
         from bench.models import resized_clip

@@ -86,6 +86,15 @@ def _stats(entry: dict) -> list[object]:
     return [entry["calls"], *(f"{entry[k]:.2f}" for k in ("min_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms"))]
 
 
+def _fastest(found: dict) -> str:
+    if found.get("fastest_inference_p50_ms") is None:
+        return "no batch-1 inference was measured (see the notes under Inference)."
+    return (
+        f"the fastest batch-1 inference ({found['fastest_inference_p50_ms']} ms p50) runs at "
+        f"{found['achieved_gflops']} GFLOP/s."
+    )
+
+
 def _gpu_floor_lines(found: dict) -> list[str]:
     if "gpu_ceilings" not in found or found["fastest_inference_p50_ms"] is None:
         return []
@@ -130,8 +139,7 @@ def markdown(report: dict) -> str:
     found = report["floor"]
     intervals = ", ".join(f"{ms} ms at {pace} fps" for pace, ms in found["frame_interval_ms"].items())
     lines += ["", "## Physical floor", "",
-              f"- {found['flops_per_face'] / 1e9:.3f} GFLOP per face; the fastest batch-1 inference "
-              f"({found['fastest_inference_p50_ms']} ms p50) runs at {found['achieved_gflops']} GFLOP/s.",
+              f"- {found['flops_per_face'] / 1e9:.3f} GFLOP per face; " + _fastest(found),
               f"- {found['weight_bytes'] / 1e6:.1f} MB of weights read per call.",
               *_gpu_floor_lines(found),
               f"- Camera frame interval: {intervals}; compare with the paced p50 above.",

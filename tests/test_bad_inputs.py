@@ -37,6 +37,7 @@ CASES = [
     ("export", "onnx {nocfg} --out {dir}/m.onnx", "lacks model_config"),
     ("live", "--source {in} --model {noalign}", "lacks alignment"),
     ("export", "dfm {shapes} --out {dir}/m.dfm", "weights that do not fit"),
+    ("bench", "--model {onnx} --backends tensorrt --out {dir}/bench --quick", "no backend of --backends"),
     # an output that cannot be created
     ("live", "--source {in} --report {file}/r.json", "is a file, not a folder"),
     ("export", "onnx {ckpt} --out {file}/m.onnx", "is a file, not a folder"),
