@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from types import MappingProxyType
-from typing import Protocol
+from typing import Any, Protocol
 
 import cv2
+import numpy as np
 
 from stream.errors import SwapcamError
 from stream.lifecycle import OwnedResource
@@ -24,6 +25,8 @@ from stream.types import BGRFrame
 
 DEFAULT_FPS = 30.0  # image folders without --fps, and videos whose container gives no usable rate
 STREAM_TIMEOUT_MS = 10_000  # opening a URL, and each read from it
+CAMERA_TIMEOUT_S = 30.0  # a lost camera that is not back within this ends the run (--camera-timeout)
+FIRST_RECONNECT_DELAY_S, MAX_RECONNECT_DELAY_S = 0.25, 1.0  # reopen attempts: 0.25, 0.5, 1, 1, ... s apart
 
 
 class Source(Protocol):
@@ -49,12 +52,14 @@ class CaptureOptions:
 
     width, height, fps: requested of a camera; fps is also the rate of an image folder (default 30).
     realtime: files and folders are read at their own frame rate instead of as fast as possible.
+    camera_timeout: seconds a lost camera may take to come back (default ``CAMERA_TIMEOUT_S``).
     """
 
     width: int | None = None
     height: int | None = None
     fps: float | None = None
     realtime: bool = False
+    camera_timeout: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("width", "height"):
@@ -63,6 +68,8 @@ class CaptureOptions:
                 raise ValueError(f"{name} must be a positive number of pixels, got {value}")
         if self.fps is not None and not 0 < self.fps <= 1000:
             raise ValueError(f"fps must be in (0, 1000], got {self.fps}")
+        if self.camera_timeout is not None and not 0 < self.camera_timeout <= 3600:
+            raise ValueError(f"camera timeout must be in (0, 3600] seconds, got {self.camera_timeout}")
 
 
 class _OwnedSource(OwnedResource):
@@ -113,14 +120,29 @@ def _usable_fps(reported: float, fallback: float) -> float:
 
 
 class CameraSource(_CaptureSource):
-    """A camera by index (/dev/videoN on Linux), with a one-frame driver buffer for low latency."""
+    """A camera by index (/dev/videoN on Linux), with a one-frame driver buffer for low latency.
+
+    A camera that stops delivering (unplugged, taken by another application) is reopened with a backoff of
+    0.25 s doubling to ``MAX_RECONNECT_DELAY_S``; meanwhile ``read`` keeps the pipeline fed at the camera's
+    rate with its last good frame, dimmed and marked "camera lost", so a virtual camera never freezes. A
+    camera that is not back within ``options.camera_timeout`` seconds ends the run with one error line.
+    ``opener`` makes the ``cv2.VideoCapture`` (tests give a fake); ``log`` hears of losses and returns.
+    """
 
     live = True
 
-    def __init__(self, index: int, options: CaptureOptions) -> None:
-        self.index = index
+    def __init__(
+        self,
+        index: int,
+        options: CaptureOptions,
+        log: Callable[[str], None] = lambda message: None,
+        opener: Callable[[], Any] | None = None,
+    ) -> None:
+        self.index, self._log = index, log
         api = cv2.CAP_V4L2 if platform.system() == "Linux" else cv2.CAP_ANY
-        frame = self._open(_requested(cv2.VideoCapture(index, api), options))
+        self._opener = opener or (lambda: _requested(cv2.VideoCapture(index, api), options))
+        self._timeout = options.camera_timeout or CAMERA_TIMEOUT_S
+        frame = self._open(self._opener())
         if frame is None:
             raise SwapcamError(
                 f"camera {index} does not deliver frames: expected a free camera at index {index}; "
@@ -129,18 +151,72 @@ class CameraSource(_CaptureSource):
         # The probe frame only measures the size: by the time the pipeline reads, it would be stale.
         self.size = _frame_size(frame)
         self.fps = _usable_fps(self._capture.get(cv2.CAP_PROP_FPS), options.fps or DEFAULT_FPS)
+        self._last: BGRFrame = frame
+        self._lost_since: float | None = None
+        self._next_try = 0.0
+        self._delay = FIRST_RECONNECT_DELAY_S
 
     def read(self) -> BGRFrame:
         self._check_open()
-        ok, frame = self._capture.read()
-        if not ok:
-            raise SwapcamError(f"camera {self.index} stopped delivering frames (disconnected?)")
-        return frame
+        if self._lost_since is None:
+            ok, frame = self._capture.read()
+            if ok:
+                self._last = frame
+                return frame
+            self._lost_since = self._next_try = time.monotonic()
+            self._delay = FIRST_RECONNECT_DELAY_S
+            self._log(
+                f"camera {self.index} stopped delivering frames: reopening it (for up to {self._timeout:g} s)"
+            )
+        return self._recover()
+
+    def _recover(self) -> BGRFrame:
+        """One step of the outage: a reopen attempt when one is due; the placeholder frame, paced."""
+        assert self._lost_since is not None
+        now = time.monotonic()
+        if now - self._lost_since > self._timeout:
+            raise SwapcamError(
+                f"camera {self.index} stopped delivering frames and was not back within {self._timeout:g} s "
+                "(--camera-timeout): reconnect it, or close the application that took it, and start again"
+            )
+        if now >= self._next_try:
+            frame = self._reopen()
+            if frame is not None:
+                self._log(f"camera {self.index} is back after {now - self._lost_since:.1f} s")
+                self._lost_since, self._last = None, frame
+                return frame
+            self._next_try = now + self._delay
+            self._delay = min(2 * self._delay, MAX_RECONNECT_DELAY_S)
+        time.sleep(1.0 / self.fps)
+        return lost_frame(self._last)
+
+    def _reopen(self) -> BGRFrame | None:
+        """A fresh capture of the same size in place of the old one, and its first frame; None if not yet."""
+        self._capture.release()
+        capture = self._opener()
+        ok, frame = capture.read() if capture.isOpened() else (False, None)
+        if ok and _frame_size(frame) == self.size:
+            self._capture = capture
+            return frame
+        capture.release()
+        return None
 
     def describe(self) -> str:
         code = int(self._capture.get(cv2.CAP_PROP_FOURCC)) & 0xFFFFFFFF if not self._closed else 0
         pixels = code.to_bytes(4, "little").decode("ascii", "replace").strip("\0 ") or "?"
         return f"camera {self.index}, {self.size[0]}x{self.size[1]} {pixels} at {self.fps:g} fps"
+
+
+def lost_frame(last: BGRFrame) -> BGRFrame:
+    """The placeholder sent while a camera is lost: its last frame at a third of its brightness, marked."""
+    frame = (last // 3).astype(np.uint8)
+    height = frame.shape[0]
+    scale = max(0.5, height / 720)
+    place, thickness = (int(20 * scale), int(height / 2)), max(1, int(2 * scale))
+    white = (255, 255, 255)
+    text = "camera lost - reconnecting"
+    cv2.putText(frame, text, place, cv2.FONT_HERSHEY_SIMPLEX, scale, white, thickness, cv2.LINE_AA)
+    return frame
 
 
 def _requested(capture: cv2.VideoCapture, options: CaptureOptions) -> cv2.VideoCapture:
@@ -320,7 +396,7 @@ SOURCE_KINDS = MappingProxyType(
         ),
     }
 )
-CAMERA_OPTIONS = frozenset({"width", "height", "fps"})
+CAMERA_OPTIONS = frozenset({"width", "height", "fps", "camera_timeout"})
 
 
 def _reject_unused(options: CaptureOptions, used: frozenset[str], kind: str) -> None:
@@ -332,7 +408,12 @@ def _reject_unused(options: CaptureOptions, used: frozenset[str], kind: str) -> 
         raise SwapcamError(f"{names} cannot be set for a {kind}, which takes {accepted}")
 
 
-def open_source(camera: int | None, source: str | None, options: CaptureOptions) -> Source:
+def open_source(
+    camera: int | None,
+    source: str | None,
+    options: CaptureOptions,
+    log: Callable[[str], None] = lambda message: None,
+) -> Source:
     """Open a camera by index, or a ``source`` that is a stream URL, an image folder or a video file.
 
     A ``source`` made of digits only is a path like any other: when no such file exists the error points to
@@ -342,7 +423,7 @@ def open_source(camera: int | None, source: str | None, options: CaptureOptions)
         if camera < 0:
             raise SwapcamError(f"a camera index is 0 or more, got {camera}")
         _reject_unused(options, CAMERA_OPTIONS, "camera")
-        return CameraSource(camera, options)
+        return CameraSource(camera, options, log)
     if source is not None and camera is None:
         return _open_named(source, options)
     raise SwapcamError(f"expected exactly one of a camera index and a source, got {camera=} {source=}")

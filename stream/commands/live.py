@@ -40,6 +40,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--height", type=int, help="camera: requested frame height")
     parser.add_argument("--fps", type=float, help="camera: requested frame rate")
     parser.add_argument(
+        "--camera-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="camera: how long a lost camera (unplugged, taken by another app) is reopened before the run "
+        "ends, 0..3600 (default 30); meanwhile its last frame is sent, marked 'camera lost'",
+    )
+    parser.add_argument(
         "--realtime", action="store_true", help="file: read at its own frame rate, like a camera"
     )
     parser.add_argument("--vcam", action="store_true", help="send frames to a virtual webcam (pyvirtualcam)")
@@ -102,11 +109,17 @@ def run(args: argparse.Namespace) -> int:
             overlay=args.overlay,
             stats=args.stats,
         )
-        capture = CaptureOptions(width=args.width, height=args.height, fps=args.fps, realtime=args.realtime)
+        capture = CaptureOptions(
+            width=args.width,
+            height=args.height,
+            fps=args.fps,
+            realtime=args.realtime,
+            camera_timeout=args.camera_timeout,
+        )
     except ValueError as error:
         raise SwapcamError(str(error)) from error
     with ExitStack() as stack:
-        source = stack.enter_context(open_source(args.camera, args.source, capture))
+        source = stack.enter_context(open_source(args.camera, args.source, capture, say))
         say(f"source {source.describe()}")
         sinks = _open_sinks(args, source, say, stack)
         progress = _progress_bar(source, args, stack)

@@ -133,3 +133,63 @@ class KeepingSink:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class UnpluggableDevice:
+    """A camera device for ``stream.capture.CameraSource``'s ``opener``: it delivers ``frame`` at ``fps``;
+    after ``reads`` frames it is unplugged for ``gone_s`` seconds (its open captures die, new ones do not
+    open), then it comes back. Counts the captures opened and released."""
+
+    def __init__(self, frame: BGRFrame, fps: float, reads: int, gone_s: float) -> None:
+        self.frame, self.fps, self.reads_left, self.gone_s = frame, fps, reads, gone_s
+        self.unplugged_at: float | None = None
+        self.opened = self.released = 0
+
+    def present(self) -> bool:
+        return self.unplugged_at is None or time.monotonic() >= self.back_at
+
+    @property
+    def back_at(self) -> float:
+        return float("inf") if self.unplugged_at is None else self.unplugged_at + self.gone_s
+
+    def count_read(self) -> None:
+        self.reads_left -= 1
+        if self.reads_left == 0:
+            self.unplugged_at = time.monotonic()
+
+    def capture(self) -> "FakeCapture":
+        self.opened += 1
+        return FakeCapture(self)
+
+
+class FakeCapture:
+    """What ``cv2.VideoCapture`` offers a camera source, over an ``UnpluggableDevice``."""
+
+    def __init__(self, device: UnpluggableDevice) -> None:
+        self.device = device
+        self.alive = device.present()
+        self.released = False
+        self._next = time.monotonic()
+
+    def isOpened(self) -> bool:
+        return self.alive
+
+    def read(self) -> tuple[bool, BGRFrame | None]:
+        self.alive = self.alive and self.device.present()  # unplugged: this handle never works again
+        if not self.alive:
+            return False, None
+        self._next += 1.0 / self.device.fps
+        time.sleep(max(0.0, self._next - time.monotonic()))
+        self.device.count_read()
+        return True, self.device.frame.copy()
+
+    def get(self, prop: int) -> float:
+        return self.device.fps if prop == 5 else 0.0  # 5: cv2.CAP_PROP_FPS
+
+    def set(self, prop: int, value: float) -> bool:
+        return True
+
+    def release(self) -> None:
+        if not self.released:
+            self.released = True
+            self.device.released += 1

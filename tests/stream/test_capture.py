@@ -6,9 +6,16 @@ import numpy as np
 import pytest
 
 from stream import capture
-from stream.capture import CaptureOptions, ImageFolderSource, Pacer, VideoFileSource, open_source
+from stream.capture import (
+    CameraSource,
+    CaptureOptions,
+    ImageFolderSource,
+    Pacer,
+    VideoFileSource,
+    open_source,
+)
 from stream.errors import SwapcamError
-from tests.stream.fakes import number_of, numbered_frame
+from tests.stream.fakes import UnpluggableDevice, number_of, numbered_frame
 
 STEP = 10  # grey levels between consecutive frames: far more than the codec's error on a flat frame
 
@@ -182,3 +189,13 @@ def test_a_source_that_is_never_closed_warns(tmp_path):
     with pytest.warns(ResourceWarning, match="VideoFileSource was not closed"):
         del source
         gc.collect()
+
+
+def test_a_camera_that_never_comes_back_ends_with_one_error_after_its_timeout():
+    device = UnpluggableDevice(np.full((48, 64, 3), 90, np.uint8), fps=100.0, reads=3, gone_s=1000.0)
+    camera = CameraSource(0, CaptureOptions(camera_timeout=0.5), opener=device.capture)
+    started = time.monotonic()
+    with camera, pytest.raises(SwapcamError, match=r"was not back within 0.5 s \(--camera-timeout\)"):
+        while time.monotonic() - started < 5:
+            camera.read()
+    assert time.monotonic() - started < 2 and device.opened == device.released

@@ -269,3 +269,38 @@ def test_a_truncated_video_says_how_many_of_its_frames_were_read(sample_paths, d
     assert main(["live", "--model", str(demo_model), "--source", str(cut)]) == 0
     err = capsys.readouterr().err
     assert "of the 472 frames its container announces: the file is truncated or damaged" in err
+
+
+def test_a_camera_that_disappears_for_three_seconds_is_reconnected_and_the_stream_goes_on(
+    woman_frames, demo_model
+):
+    from bench.end_to_end import LimitedSource
+    from stream.capture import CameraSource, CaptureOptions
+    from tests.stream.fakes import UnpluggableDevice
+
+    before = set(threading.enumerate())
+    frame = woman_frames[0].copy()
+    frame[:20, :20] = 210  # a bright corner: about 70 in the dimmed "camera lost" frame
+    device = UnpluggableDevice(frame, fps=30.0, reads=30, gone_s=3.0)  # unplugged after a second
+    said: list[str] = []
+    arrivals: list[tuple[float, bool]] = []  # (time, a real camera frame rather than the "lost" one)
+
+    class TimingSink(KeepingSink):
+        def send(self, frame):
+            arrivals.append((time.monotonic(), int(frame[5, 5].mean()) > 140))
+
+    camera = CameraSource(0, CaptureOptions(camera_timeout=10), said.append, opener=device.capture)
+    with camera, TimingSink() as sink:
+        source = LimitedSource(camera, frames=240)
+        source.live = True
+        run_live(source, [sink], LiveOptions(model=demo_model, label=False), lambda message: None)
+    assert any("stopped delivering frames" in line for line in said)
+    assert any("is back" in line for line in said)
+    assert device.unplugged_at is not None
+    outage = [real for t, real in arrivals if device.unplugged_at + 0.5 <= t < device.back_at]
+    assert len(outage) > 10 and not any(outage)  # the sinks kept receiving the marked last frame
+    first_back = min(t for t, real in arrivals if real and t >= device.back_at)
+    assert first_back - device.back_at < 2.0
+    assert sum(real for t, real in arrivals if t > first_back) > 10  # real frames flow again
+    assert device.opened == device.released  # every capture, dead or alive, released
+    assert set(threading.enumerate()) <= before
