@@ -44,7 +44,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=float,
         metavar="SECONDS",
         help="camera: how long a lost camera (unplugged, taken by another app) is reopened before the run "
-        "ends, 0..3600 (default 30); meanwhile its last frame is sent, marked 'camera lost'",
+        "ends, above 0 and up to 3600 (default 30); meanwhile its last frame is sent, marked 'camera lost'",
     )
     parser.add_argument(
         "--realtime", action="store_true", help="file: read at its own frame rate, like a camera"

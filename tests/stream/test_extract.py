@@ -172,3 +172,13 @@ def test_a_damaged_index_is_reported(tmp_path, sample_paths, capsys):
     (tmp_path / "out" / INDEX_NAME).write_bytes(b"garbage")
     code, _, err = run_cli(capsys, sample_paths["man"], "--out", tmp_path / "out")
     assert code == 1 and "damaged or not a swapcam face index" in err
+
+
+def test_a_run_that_finds_no_face_leaves_no_folder_behind(tmp_path, capsys):
+    clip = tmp_path / "blank.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"mp4v"), 10.0, (64, 48))
+    for _ in range(5):
+        writer.write(np.full((48, 64, 3), 128, np.uint8))
+    writer.release()
+    code, out, _ = run_cli(capsys, clip, "--out", tmp_path / "faces")
+    assert code == 1 and "no usable faces" in out and not (tmp_path / "faces").exists()
