@@ -29,7 +29,8 @@ class LoopingSource:
     def __init__(self, path: Path, frames: int) -> None:
         self._path, self._left = path, frames
         self._video: Source = VideoFileSource(path)
-        self.fps, self.size, self.live, self.frame_count = self._video.fps, self._video.size, False, frames
+        self.fps, self.size, self.live = self._video.fps, self._video.size, False
+        self.frame_count: int | None = frames
 
     def read(self) -> BGRFrame | None:
         if self._left <= 0:

@@ -80,10 +80,11 @@ def newest_loadable(run: Path, say: Callable[[str], None] | None) -> dict[str, A
         except SwapcamError as error:
             damaged.append((path, error))
             continue
-        for bad, error in damaged if say is not None else []:
-            aside = bad.with_name(bad.name + ".damaged")
-            bad.replace(aside)
-            say(f"skipped {bad.name} ({error}); kept it as {aside.name} and resumed from {path.name}")
+        if say is not None:
+            for bad, reason in damaged:
+                aside = bad.with_name(bad.name + ".damaged")
+                bad.replace(aside)
+                say(f"skipped {bad.name} ({reason}); kept it as {aside.name} and resumed from {path.name}")
         return state
     raise SwapcamError(f"no checkpoint of {run} loads: {damaged[0][1]}")
 

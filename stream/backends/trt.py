@@ -16,7 +16,7 @@ import numpy as np
 
 from stream.backends import CropBatch, FaceBatch, Log, MaskBatch, from_model_output, to_model_input
 from stream.backends.engine_file import cuda_check, cuda_runtime, load_engine, require_tensorrt
-from stream.contract import INPUT_NAME, OUTPUT_NAMES, ModelInfo
+from stream.contract import INPUT_NAME, OUTPUT_NAMES, ModelInfo, TensorSpec, check_io
 from stream.errors import SwapcamError
 
 
@@ -41,6 +41,18 @@ def pinned_array(cudart: Any, shape: tuple[int, ...], dtype: np.dtype) -> tuple[
     return pointer, raw.view(dtype).reshape(shape)
 
 
+def engine_specs(engine: Any, trt: Any) -> tuple[list[TensorSpec], list[TensorSpec]]:
+    """An engine's input and output tensors as the contract describes them (dynamic dimensions, -1 in
+    TensorRT, by the name "?"): TensorRT 10's I/O tensor API."""
+    specs: dict[bool, list[TensorSpec]] = {True: [], False: []}
+    for i in range(engine.num_io_tensors):
+        name = engine.get_tensor_name(i)
+        kind = np.dtype(trt.nptype(engine.get_tensor_dtype(name))).name
+        shape = tuple("?" if d < 0 else str(d) for d in engine.get_tensor_shape(name))
+        specs[engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT].append((name, kind, shape))
+    return specs[True], specs[False]
+
+
 class TensorRTBackend:
     name = "tensorrt"
 
@@ -50,6 +62,7 @@ class TensorRTBackend:
         self._cudart = cudart = cuda_runtime()
         self._runtime, self._engine, recorded = load_engine(model)
         self.info = ModelInfo(**recorded["model"])
+        check_io(*engine_specs(self._engine, trt), self.info, str(model))
         self._max_batch = int(recorded["inputs"][INPUT_NAME]["max"][0])
         context = self._engine.create_execution_context()
         if context is None:

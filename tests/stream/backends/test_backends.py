@@ -137,3 +137,33 @@ assert "torch" not in sys.modules, "torch was imported"
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_an_engines_tensors_are_described_for_the_contract_check():
+    """TensorRT is not installed here: a stand-in with TensorRT 10's I/O tensor API and its -1 for
+    dynamic dimensions; the same contract check as ONNX models then refuses an NHWC input."""
+    from types import SimpleNamespace
+
+    from stream.backends.trt import engine_specs
+    from stream.contract import ModelInfo, check_io
+
+    tensors = {
+        "face": ("in", (-1, 96, 96, 3)),
+        "swapped": ("out", (-1, 3, 96, 96)),
+        "mask": ("out", (-1, 1, 96, 96)),
+    }
+    engine = SimpleNamespace(
+        num_io_tensors=3,
+        get_tensor_name=lambda i: list(tensors)[i],
+        get_tensor_dtype=lambda name: "f32",
+        get_tensor_shape=lambda name: tensors[name][1],
+        get_tensor_mode=lambda name: tensors[name][0],
+    )
+    trt = SimpleNamespace(nptype=lambda kind: np.float32, TensorIOMode=SimpleNamespace(INPUT="in"))
+    inputs, outputs = engine_specs(engine, trt)
+    assert inputs == [("face", "float32", ("?", "96", "96", "3"))]
+    assert outputs[1] == ("mask", "float32", ("?", "1", "96", "96"))
+    info = ModelInfo(96, "whole_face", 1.0, "swapcam-fm2d-v1", "a", "b", "a2b", 1, "swapcam", "fp32")
+    with pytest.raises(SwapcamError, match="does not have the swapcam I/O"):
+        check_io(inputs, outputs, info, "m.engine")
+    check_io([("face", "float32", ("?", "3", "96", "96"))], outputs, info, "m.engine")  # NCHW passes
