@@ -25,3 +25,17 @@ def other_face_type(sample_paths: dict[str, Path], tmp_path_factory: pytest.Temp
         [sample_paths["man"]], folder, ExtractOptions(spec=AlignSpec("face", 64), every=12), progress=False
     )
     return folder
+
+
+@pytest.fixture(scope="session")
+def demo_faces(sample_paths: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Both sample clips extracted as the demo model's card says (its face type and coverage, 128 px)."""
+    from trained.checkpoint import load_checkpoint
+    from trained.demo import CHECKPOINT
+
+    alignment = load_checkpoint(CHECKPOINT)["alignment"]
+    spec = AlignSpec(alignment["face_type"], 128, alignment["coverage"], alignment["align_template"])
+    root = tmp_path_factory.mktemp("demo_faces")
+    for name in ("woman", "man"):
+        extract([sample_paths[name]], root / name, ExtractOptions(spec=spec), progress=False)
+    return {name: root / name for name in ("woman", "man")}

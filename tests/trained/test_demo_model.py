@@ -19,7 +19,7 @@ def test_the_demo_checkpoint_is_small_and_self_describing():
     assert state["preset"] == "lite" and model.config.resolution == 96
     assert state["labels"] == {"a": "woman", "b": "man"}
     assert state["alignment"] == {
-        "face_type": "whole_face",
+        "face_type": "face",
         "coverage": 1.0,
         "align_template": "swapcam-fm2d-v1",
     }
@@ -32,19 +32,19 @@ def card_value(label: str) -> float:
     return float(match.group(1))
 
 
-def test_held_out_reconstruction_is_what_the_card_states(extracted):
+def test_held_out_reconstruction_is_what_the_card_states(demo_faces):
     """The last 10% of each clip was held out of training; the card's SSIM must be reproducible."""
     model, _ = load_model(CHECKPOINT)
     for key, name in (("a", "woman"), ("b", "man")):
-        held = split_holdout(load_faces(extracted[name], 96), 0.1)[1]
+        held = split_holdout(load_faces(demo_faces[name], 96), 0.1)[1]
         measured = reconstruction_ssim(model, held, key)
         stated = card_value(f"reconstruction SSIM {key.upper()}→{key.upper()}")
         assert abs(measured - stated) < 0.01, (key, measured, stated)
 
 
-def test_a_to_b_is_not_a_copy_of_the_reconstruction(extracted):
+def test_a_to_b_is_not_a_copy_of_the_reconstruction(demo_faces):
     model, _ = load_model(CHECKPOINT)
-    faces = load_faces(extracted["woman"], 96).faces[::40]
+    faces = load_faces(demo_faces["woman"], 96).faces[::40]
     swapped, reconstructed = swap_faces(model, faces, "b"), swap_faces(model, faces, "a")
     assert np.abs(swapped.astype(float) - reconstructed).mean() > 5
 
@@ -57,11 +57,11 @@ def test_the_card_and_its_pictures_are_shipped():
         assert picture.stat().st_size > 10_000
 
 
-def test_held_out_faces_of_a_become_b_as_the_card_states(extracted):
+def test_held_out_faces_of_a_become_b_as_the_card_states(demo_faces):
     """A's held-out faces swapped into B, judged by the independent recogniser (trained.holdout_eval)."""
     model, _ = load_model(CHECKPOINT)
-    held_a = split_holdout(load_faces(extracted["woman"], 96), 0.1)[1]
-    trained_b = split_holdout(load_faces(extracted["man"], 96), 0.1)[0]
+    held_a = split_holdout(load_faces(demo_faces["woman"], 96), 0.1)[1]
+    trained_b = split_holdout(load_faces(demo_faces["man"], 96), 0.1)[0]
     figures = holdout_figures(model.eval(), held_a, trained_b)
     assert figures is not None and figures.faces == 47 and figures.faces_lost == 0
     assert figures.closer_to_b_fraction == 1.0
