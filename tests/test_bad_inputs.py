@@ -135,6 +135,6 @@ def test_a_bad_command_line_is_one_line_and_changes_nothing(
 
 
 def test_doctor_says_auto_cannot_run_a_model_outside_the_contract(corpus, capsys):
-    main(["doctor", "--model", str(corpus / "nhwc.onnx")])
+    assert main(["doctor", "--model", str(corpus / "nhwc.onnx")]) == 1
     out = capsys.readouterr().out
     assert "auto cannot run" in out and "does not have the swapcam I/O" in out

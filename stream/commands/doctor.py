@@ -2,7 +2,8 @@
 
 Prints Python and package versions, the CPU, CUDA GPUs, the ONNX Runtime execution providers that really
 load, TensorRT, cameras that open, v4l2loopback virtual cameras (with the command that creates one), and
-which backend `--backend auto` picks for a model. Lines marked "!" are missing pieces.
+which backend `--backend auto` picks for a model. Lines marked "!" are missing pieces. The exit code is 1
+when the --model asked about cannot run here, 0 otherwise (a machine without a GPU is not an error).
 
 examples:
   swapcam doctor
@@ -32,9 +33,11 @@ def run(args: argparse.Namespace) -> int:
     findings.append(doctor.Finding("cpu", f"{cpu_name()}, {os.cpu_count()} logical cores"))
     findings += doctor.gpu_findings() + doctor.provider_findings() + doctor.tensorrt_findings()
     findings += doctor.camera_findings()
-    if args.model is not None:
-        findings += doctor.backend_findings(args.model)
+    model = doctor.backend_findings(args.model) if args.model is not None else []
+    findings += model
     width = max(len(finding.topic) for finding in findings)
     for finding in findings:
         print(f"{' ' if finding.ok else '!'} {finding.topic:<{width}}  {finding.text}")
-    return 0
+    # missing optional pieces (no GPU, no TensorRT) are facts about the machine; a --model that cannot run
+    # is what was asked about
+    return 0 if all(finding.ok for finding in model) else 1

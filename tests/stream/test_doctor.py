@@ -43,5 +43,5 @@ def test_doctor_command_reports_the_machine_and_the_backend_for_a_model(exported
     out = capsys.readouterr().out
     assert "python" in out and "onnxruntime" in out and "tensorrt" in out
     assert "auto runs model.onnx with onnxruntime (CPUExecutionProvider, fp32)" in out
-    assert main(["doctor", "--model", str(tmp_path / "none.onnx")]) == 0
+    assert main(["doctor", "--model", str(tmp_path / "none.onnx")]) == 1  # the model asked about cannot run
     assert "! backend" in capsys.readouterr().out
