@@ -41,7 +41,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--out", type=Path, default=Path("bench-report"), help="report folder (default bench-report)"
     )
     parser.add_argument("--quick", action="store_true", help="small budgets and 60 frames: under a minute")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    actions = parser.add_subparsers(dest="action", metavar="[glass]", title="optional action", required=False)
     glass = actions.add_parser("glass", help="photon-to-output latency: camera pointed at the screen")
     glass.add_argument("--camera", type=int, required=True, metavar="N", help="camera index")
     glass.add_argument("--model", dest="glass_model", type=Path, help="model (default: --model, or the demo)")
