@@ -69,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
         raise SwapcamError(f"--backends expects a subset of {','.join(BACKENDS)}, got {args.backends!r}")
     if args.source is not None and not args.source.is_file():
         raise SwapcamError(f"--source expects a video file, {args.source} is not one")
+    if args.preset and args.model:
+        raise SwapcamError("--preset and --model each choose the model: give one of them")
     from stream.paths import Given, Output, check_paths
 
     named = (("--model", args.model), ("--source", args.source))
@@ -76,8 +78,6 @@ def run(args: argparse.Namespace) -> int:
         [Given(option, path) for option, path in named if path is not None],
         [Output("--out", args.out, folder=True, names=("report.json", "report.md"))],
     )
-    if args.preset and args.model:
-        raise SwapcamError("--preset and --model each choose the model: give one of them")
     model, checkpoint = _preset(args.preset) if args.preset else _model(args.model)
     from bench.inference_runs import skipped
 

@@ -37,7 +37,7 @@ def test_only_the_faces_swapped_into_are_recoloured_by_default(
 def test_code_terms_need_a_batch_to_compare_and_nonnegative_weights():
     with pytest.raises(ValueError, match="needs --batch 2"):
         TrainOptions(batch=1)
-    with pytest.raises(ValueError, match="must be >= 0"):
+    with pytest.raises(ValueError, match=r"--code-critic must be 0\.\.100, got -1"):
         TrainOptions(weights=LossWeights(code_critic=-1.0))
     with pytest.raises(ValueError, match="--colour-transfer must be one of"):
         TrainOptions(colour_transfer="a")
