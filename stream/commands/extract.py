@@ -42,8 +42,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=ALIGN_CHOICES,
         help="alignment template: swapcam (default) or dflive, DeepFaceLive's (whole_face only)",
     )
-    parser.add_argument("--every", type=int, default=1, help="use every N-th video frame (default 1)")
-    parser.add_argument("--max-faces", type=int, default=1, help="faces per frame, largest first (default 1)")
+    parser.add_argument(
+        "--every", type=int, default=1, help="use every N-th video frame, 1 or more (default 1)"
+    )
+    parser.add_argument(
+        "--max-faces", type=int, default=1, help="faces per frame, largest first, 1 or more (default 1)"
+    )
     parser.add_argument("--refine-iris", action="store_true", help="478 landmarks with iris points")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 

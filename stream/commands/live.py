@@ -36,9 +36,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--camera", type=int, metavar="N", help="camera index (/dev/videoN on Linux)")
     where.add_argument("--source", metavar="PATH_OR_URL", help="video file, image folder or stream URL")
-    parser.add_argument("--width", type=int, help="camera: requested frame width")
-    parser.add_argument("--height", type=int, help="camera: requested frame height")
-    parser.add_argument("--fps", type=float, help="camera: requested frame rate")
+    parser.add_argument("--width", type=int, help="camera: requested frame width, 1 or more pixels")
+    parser.add_argument("--height", type=int, help="camera: requested frame height, 1 or more pixels")
+    parser.add_argument("--fps", type=float, help="camera: requested frame rate, above 0 and up to 1000")
     parser.add_argument(
         "--camera-timeout",
         type=float,
