@@ -20,7 +20,7 @@ import numpy as np
 
 from stream.errors import SwapcamError
 from stream.lifecycle import OwnedResource
-from stream.media import IMAGE_SUFFIXES, UnreadableMedia, read_image
+from stream.media import IMAGE_SUFFIXES, UnreadableMedia, read_image, short_read
 from stream.types import BGRFrame
 
 DEFAULT_FPS = 30.0  # image folders without --fps, and videos whose container gives no usable rate
@@ -296,14 +296,9 @@ class VideoFileSource(_CaptureSource):
         return frame
 
     def shortfall(self) -> str | None:
-        """After the end: how many frames were read of how many the container announced, when fewer (by
-        more than one: some containers count one too many); None otherwise."""
-        if not self.ended or self.frame_count is None or self._index >= self.frame_count - 1:
-            return None
-        return (
-            f"{self.path} ended after {self._index} of the {self.frame_count} frames its container "
-            "announces: the file is truncated or damaged"
-        )
+        """After the end: how many frames were read of how many the container announced, when fewer
+        (``stream.media.short_read``); None otherwise."""
+        return short_read(self.path, self._index, self.frame_count) if self.ended else None
 
     def describe(self) -> str:
         pace = "at its own rate" if self._pacer is not None else "as fast as possible"

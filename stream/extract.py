@@ -61,6 +61,7 @@ class ExtractSummary:
     faces_available: int = 0
     already_extracted: list[Path] = field(default_factory=list)
     skipped: dict[str, list[Path]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # e.g. videos shorter than their containers announce
 
     def skip(self, reason: str, path: Path) -> None:
         self.skipped.setdefault(reason, []).append(path)
@@ -89,7 +90,7 @@ def extract(
             for source in pending:
                 faceset = _drop_source(faceset, source.path, out)
                 try:
-                    entry, records = _extract_source(source, options, out, stills, bar)
+                    entry, records = _extract_source(source, options, out, stills, bar, notes=summary.notes)
                 except media.UnreadableMedia:
                     summary.skip("unreadable", source.path)
                     continue
@@ -158,7 +159,13 @@ def _drop_source(faceset: FaceSet, path: Path, out: Path) -> FaceSet:
 
 
 def _extract_source(
-    source: media.MediaFile, options: ExtractOptions, out: Path, stills: FaceLandmarker | None, bar: tqdm
+    source: media.MediaFile,
+    options: ExtractOptions,
+    out: Path,
+    stills: FaceLandmarker | None,
+    bar: tqdm,
+    *,
+    notes: list[str],
 ) -> tuple[SourceEntry, tuple[FaceRecord, ...]]:
     prefix = f"{source.path.stem}-{hashlib.sha1(str(source.path).encode()).hexdigest()[:6]}"
     records: list[FaceRecord] = []
@@ -166,7 +173,7 @@ def _extract_source(
     with contextlib.ExitStack() as stack:
         if source.kind == "video":
             landmarker = stack.enter_context(FaceLandmarker("video", options.max_faces, options.refine_iris))
-            frames = media.read_video(source.path, options.every)
+            frames = media.read_video(source.path, options.every, notes.append)
         else:
             assert stills is not None, "an image landmarker is opened whenever images are pending"
             landmarker, frames = stills, iter([(0, media.read_image(source.path))])

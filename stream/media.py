@@ -1,6 +1,6 @@
 """Finding images and videos on disk and reading their frames (offline jobs: extract, training data)."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -68,8 +68,21 @@ def video_frame_count(path: Path) -> int:
         capture.release()
 
 
-def read_video(path: Path, every: int = 1) -> Iterator[tuple[int, BGRFrame]]:
-    """Yield (frame index, frame) for every ``every``-th frame; frames in between are skipped undecoded."""
+def short_read(path: Path, read: int, announced: int | None) -> str | None:
+    """The note for a video that ended after ``read`` of the ``announced`` frames its container counts;
+    None when it read them all (or one fewer: some containers count one too many) or announces none."""
+    if not announced or read >= announced - 1:
+        return None
+    return (
+        f"{path} ended after {read} of the {announced} frames its container announces: truncated or damaged"
+    )
+
+
+def read_video(
+    path: Path, every: int = 1, on_short: Callable[[str], None] | None = None
+) -> Iterator[tuple[int, BGRFrame]]:
+    """Yield (frame index, frame) for every ``every``-th frame; frames in between are skipped undecoded.
+    ``on_short`` hears ``short_read``'s note when the video ends before its announced length."""
     capture = cv2.VideoCapture(str(path))
     try:
         if not capture.isOpened():
@@ -87,6 +100,9 @@ def read_video(path: Path, every: int = 1) -> Iterator[tuple[int, BGRFrame]]:
             index += 1
         if index == 0:
             raise UnreadableMedia(f"{path}: no frame could be decoded")
+        note = short_read(path, index, int(capture.get(cv2.CAP_PROP_FRAME_COUNT)))
+        if note is not None and on_short is not None:
+            on_short(note)
     finally:
         capture.release()
 

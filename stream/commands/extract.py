@@ -16,6 +16,7 @@ examples:
 
 import argparse
 import shutil
+import sys
 from pathlib import Path
 
 ALIGN_CHOICES = ("swapcam", "dflive")  # stream.align.ALIGNMENTS, named here so --help imports nothing
@@ -83,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if summary.already_extracted:
         print(f"{len(summary.already_extracted)} source(s) already extracted with these options: skipped")
+    for note in summary.notes:
+        print(f"swapcam extract: warning: {note}", file=sys.stderr)
     for reason, paths in summary.skipped.items():
         print(f"skipped {len(paths)} source(s), {reason}: " + ", ".join(str(p) for p in paths))
     if summary.faces_available == 0:

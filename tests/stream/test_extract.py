@@ -182,3 +182,10 @@ def test_a_run_that_finds_no_face_leaves_no_folder_behind(tmp_path, capsys):
     writer.release()
     code, out, _ = run_cli(capsys, clip, "--out", tmp_path / "faces")
     assert code == 1 and "no usable faces" in out and not (tmp_path / "faces").exists()
+
+
+def test_a_truncated_video_says_how_many_of_its_frames_were_read(sample_paths, tmp_path, capsys):
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(sample_paths["woman"].read_bytes()[:200_000])  # its index comes first: still opens
+    code, _, err = run_cli(capsys, cut, "--out", tmp_path / "faces", "--every", 8)
+    assert code == 0 and "of the 472 frames its container announces: truncated or damaged" in err
