@@ -117,10 +117,10 @@ def evaluate_swap(inputs: EvalInputs, out: Path, *, every: int, say: Callable[[s
     with FaceRecogniser() as recogniser, tempfile.TemporaryDirectory(dir=out, prefix=".frames-") as temp:
         references = build_references(inputs, recogniser, say)
 
-        def pairs() -> Iterator[Pair]:
+        def pairs(on_short: Callable[[str], None] | None = None) -> Iterator[Pair]:
             if inputs.swapped is not None:
-                return file_pairs(inputs.source, inputs.swapped, every)
-            return folder_pairs(inputs.source, Path(temp), every)
+                return file_pairs(inputs.source, inputs.swapped, every, on_short)
+            return folder_pairs(inputs.source, Path(temp), every, on_short)
 
         ceiling = float("nan")
         if inputs.swapped is None:
@@ -128,7 +128,9 @@ def evaluate_swap(inputs: EvalInputs, out: Path, *, every: int, say: Callable[[s
             swap_to_folder(model, inputs.source, Path(temp), say)
             ceiling = _detail_ceiling(model, inputs.source, Path(temp), every, say)
         total = -(-video_frame_count(inputs.source) // every)
-        frames = evaluate(_progress(pairs(), total), references, recogniser)
+        frames = evaluate(
+            _progress(pairs(lambda note: say(f"warning: {note}")), total), references, recogniser
+        )
         summary = summarise(frames, references, ceiling)
         tiles = _tiles(pairs(), frames)
     about = {

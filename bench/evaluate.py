@@ -9,7 +9,7 @@ Sharpness: fine detail inside the inner face region (clear of its outline and ha
 """
 
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -107,10 +107,13 @@ def yardstick(descriptors: NDArray[np.float64], a: Descriptor, b: Descriptor) ->
     return float(np.median(distances(descriptors, b))), float(np.median(distances(descriptors, a)))
 
 
-def file_pairs(source: Path, swapped: Path, every: int = 1) -> Iterator[Pair]:
+def file_pairs(
+    source: Path, swapped: Path, every: int = 1, on_short: Callable[[str], None] | None = None
+) -> Iterator[Pair]:
     """Frames of a source clip and of its swapped version, in step (the swap keeps every frame). Clips of
     different lengths are not a swap of one another: that is an error, not a shorter report."""
-    for first, second in itertools.zip_longest(read_video(source, every), read_video(swapped, every)):
+    frames = (read_video(source, every, on_short), read_video(swapped, every, on_short))
+    for first, second in itertools.zip_longest(*frames):
         if first is None or second is None:
             raise SwapcamError(
                 f"--swapped {swapped} and --source {source} differ in length: expected one swapped frame per "
@@ -119,9 +122,11 @@ def file_pairs(source: Path, swapped: Path, every: int = 1) -> Iterator[Pair]:
         yield first[0], first[1], second[1]
 
 
-def folder_pairs(source: Path, folder: Path, every: int = 1) -> Iterator[Pair]:
+def folder_pairs(
+    source: Path, folder: Path, every: int = 1, on_short: Callable[[str], None] | None = None
+) -> Iterator[Pair]:
     """A source clip's frames beside the numbered PNGs a swap wrote for it (``FolderSink``)."""
-    for index, frame in read_video(source, every):
+    for index, frame in read_video(source, every, on_short):
         output = read_image(folder / f"{index:06d}.png")
         yield index, frame, output
 

@@ -90,3 +90,12 @@ def test_faces_lost_and_identity_fractions_are_counted_per_frame():
     assert summary.closer_to_b_fraction == 0.5 and summary.nearer_b_than_strangers_fraction == 0.5
     assert summary.median_distance_b == pytest.approx(0.45)
     assert not summary.checks()["faces lost"][2] and not summary.checks()["closer to B than to A"][2]
+
+
+def test_a_truncated_source_is_named(sample_paths, tmp_path, capsys):
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(sample_paths["woman"].read_bytes()[:200_000])
+    out = tmp_path / "report"
+    arguments = ["--source", str(cut), "--swapped", str(cut), "--every", "16", "--out", str(out)]
+    assert main(["eval", *arguments]) == 0
+    assert "of the 472 frames its container announces: truncated or damaged" in capsys.readouterr().err
