@@ -6,8 +6,10 @@ each, judged by `swapcam eval` on the woman's sample clip, and one table of the 
 
 Variants: ``full`` (the default recipe), ``round-1`` (the recipe of the first demo model), the full recipe
 without one change each (``no-code-moments``, ``no-code-critic``, ``no-code-terms``, ``colour-both``,
-``light-augment``), and ``liae`` (the full recipe on the LIAE wiring). A finished variant (trained to the
-budget, its report written) is not run again; the table covers every variant with a report.
+``light-augment``), ``liae`` (the full recipe on the LIAE wiring), the light augmentation with
+``--lr-decay`` over the whole run or its last third (``light-decay-all``, ``light-decay-third``) and with
+flips (``light-flip``). A finished variant (trained to the budget, its report written) is not run again; the
+table covers every variant with a report.
 """
 
 import argparse

@@ -54,13 +54,6 @@ def percentiles(values_ms: Sequence[float]) -> dict[str, float]:
     return {"p50": p50, "p95": p95, "p99": p99, "max": values.max(), "mean": values.mean()}
 
 
-def fps_of(records: Sequence[FrameRecord]) -> float:
-    """Frames delivered per second between the first and the last delivery."""
-    if len(records) < 2:
-        return 0.0
-    return (len(records) - 1) / ((records[-1].sent_ns - records[0].sent_ns) / 1e9)
-
-
 def summarise(records: Sequence[FrameRecord], frames_read: int, dropped: int) -> dict[str, object]:
     """The whole run's figures (what ``--report`` writes), as ``RunLog.summary`` gives them."""
     log = RunLog()
@@ -108,13 +101,13 @@ class Histogram:
     counts: NDArray[np.int64] = field(default_factory=lambda: np.zeros(len(BIN_EDGES_MS) + 1, np.int64))
     total: int = 0
     sum_ms: float = 0.0
-    max_ms: float = 0.0
+    max_ms: float = float("-inf")  # figures() reports an empty histogram as zeros
 
     def add(self, value_ms: float) -> None:
         self.counts[int(np.searchsorted(BIN_EDGES_MS, value_ms))] += 1
         self.total += 1
         self.sum_ms += value_ms
-        self.max_ms = max(self.max_ms, value_ms) if self.total > 1 else value_ms
+        self.max_ms = max(self.max_ms, value_ms)
 
     def figures(self) -> dict[str, float]:
         """p50/p95/p99/max/mean like ``percentiles`` (all 0.0 when empty)."""

@@ -76,8 +76,7 @@ def face_detail(frame: BGRFrame, mask: NDArray[np.bool_]) -> float:
     face has less of it than a sharp one at the same place and size; NaN for an empty mask."""
     if not mask.any():
         return float("nan")
-    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    return float(np.abs(cv2.Laplacian(grey, cv2.CV_32F))[mask].mean())
+    return float(_abs_laplacian(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))[mask].mean())
 
 
 # A whole-face crop's landmark hull covers about half of it; a trained mask covers most of that.
@@ -111,5 +110,9 @@ def undertrained_signs(
 
 def _detail(image: NDArray[np.floating], mask: NDArray[np.floating]) -> float:
     """Fine detail of an (R, R, 3) image inside a mask: the mask-weighted sum of |Laplacian| of its grey."""
-    grey = np.ascontiguousarray(image.mean(axis=2), np.float32)
-    return float((np.abs(cv2.Laplacian(grey, cv2.CV_32F)) * mask).sum())
+    return float((_abs_laplacian(image.mean(axis=2)) * mask).sum())
+
+
+def _abs_laplacian(grey: NDArray[np.generic]) -> NDArray[np.float32]:
+    """|Laplacian| of a grey image, in float32: the fine detail both detail figures measure."""
+    return np.abs(cv2.Laplacian(np.ascontiguousarray(grey, np.float32), cv2.CV_32F))

@@ -13,6 +13,7 @@ the demo model card's ablation).
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import partial
+from types import MappingProxyType
 
 import cv2
 import numpy as np
@@ -205,7 +206,7 @@ def _geometry(image: np.ndarray, matrix: np.ndarray, flip: bool, size: int) -> n
 
 # ``swapcam train --augment``: DeepFaceLab's strength (the default), or the first demo model's lighter one
 # (warp 0.03 of the side on a 4-cell grid, scale ±5%). Flips are chosen apart (--no-flip).
-AUGMENT_STRENGTHS = {
+AUGMENT_STRENGTHS = MappingProxyType({
     "dfl": AugmentConfig(),
     "light": AugmentConfig(scale=0.05, warp=0.12, warp_cells=(4,)),
-}
+})  # fmt: skip

@@ -9,7 +9,6 @@ from stream.metrics import (
     Histogram,
     RunLog,
     format_rolling,
-    fps_of,
     percentiles,
     rolling,
     summarise,
@@ -63,7 +62,7 @@ def test_summary_counts_frames_faces_drops_and_fps():
     assert summary["frames_without_faces"] == [0, 2, 4, 6, 8, 10]
     assert summary["fps"] == pytest.approx(100.0)  # one frame every 10 ms
     assert summary["latency_ms"]["p50"] == pytest.approx(25.0, rel=0.003)  # type: ignore[index]
-    assert fps_of(records[:1]) == 0.0
+    assert summarise(records[:1], frames_read=1, dropped=0)["fps"] == 0.0
 
 
 def test_rolling_figures_cover_only_the_last_second():
