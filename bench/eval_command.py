@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from stream.commands.blend_args import add_blend_arguments, blend_options
+
 if TYPE_CHECKING:
     from bench.eval_flow import EvalInputs
 
@@ -46,16 +48,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--strangers", type=Path, nargs="+", help="faces of neither (default: the sample strangers)"
     )
     parser.add_argument("--every", type=int, default=1, help="judge every N-th frame (default 1: all)")
+    add_blend_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from stream.errors import SwapcamError
     from stream.threads import size_thread_pools
 
     if args.every < 1:
         raise SwapcamError(f"--every must be at least 1, got {args.every}")
+    blend = blend_options(args)
     size_thread_pools(torch_pools=False)
-    inputs = _inputs(args)
+    inputs = replace(_inputs(args), blend=blend)
     _check_paths(args, inputs)
     from bench.eval_flow import evaluate_swap
     from bench.eval_report import figure_text

@@ -2,7 +2,7 @@
 
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,7 @@ from bench.evaluate import (
     summarise,
     yardstick,
 )
+from stream.blend_options import BlendOptions
 from stream.media import video_frame_count
 from stream.recognise import FaceRecogniser, centroid, distances
 
@@ -45,6 +46,7 @@ class EvalInputs:
     reference_b: list[Path]
     photo_b: Path | None
     strangers: list[Path]
+    blend: BlendOptions = field(default_factory=BlendOptions)  # how a --model's faces are pasted back
 
 
 def build_references(
@@ -79,15 +81,18 @@ def raise_no_faces(which: str) -> None:
     raise SwapcamError(f"no face was found in the reference of {which}: give clips or photos with a face")
 
 
-def swap_to_folder(model: Path, source: Path, folder: Path, say: Callable[[str], None]) -> None:
-    """Every frame of ``source`` swapped by ``model`` as PNGs in ``folder``."""
+def swap_to_folder(
+    model: Path, source: Path, folder: Path, say: Callable[[str], None], blend: BlendOptions | None = None
+) -> None:
+    """Every frame of ``source`` swapped by ``model`` as PNGs in ``folder``, pasted back with ``blend``
+    (default: the live pipeline's defaults)."""
     from stream.capture import VideoFileSource
     from stream.live import LiveOptions, run_live
     from stream.sinks import FrameFolderSink
 
     with VideoFileSource(source) as video, FrameFolderSink(folder) as sink:
         say(f"swapping {source.name} with {model.name}")
-        run_live(video, [sink], LiveOptions(model=model), say)
+        run_live(video, [sink], LiveOptions(model=model, blend=blend or BlendOptions()), say)
 
 
 def _demo(say: Callable[[str], None]) -> Path:
@@ -96,15 +101,18 @@ def _demo(say: Callable[[str], None]) -> Path:
     return demo_onnx(say)
 
 
-def _detail_ceiling(model: Path, source: Path, temp: Path, every: int, say: Callable[[str], None]) -> float:
-    """The detail ratio of a perfect model at ``model``'s crop: ``source`` through a passthrough model."""
+def _detail_ceiling(  # noqa: PLR0917 - the run's inputs, in the order evaluate_swap has them
+    model: Path, source: Path, temp: Path, every: int, blend: BlendOptions, say: Callable[[str], None]
+) -> float:
+    """The detail ratio of a perfect model at ``model``'s crop and paste-back: ``source`` through a
+    passthrough model, pasted back with ``blend``."""
     from bench.ceiling import model_info, passthrough_model
 
     say("measuring the sharpest output this model's crop allows (the input through the same crop)")
     folder = temp / "passthrough"
     folder.mkdir()
     passthrough = passthrough_model(model_info(model), temp / "passthrough.onnx")
-    swap_to_folder(passthrough, source, folder, lambda message: None)
+    swap_to_folder(passthrough, source, folder, lambda message: None, blend)
     return detail_ratio(folder_pairs(source, folder, every))
 
 
@@ -125,8 +133,8 @@ def evaluate_swap(inputs: EvalInputs, out: Path, *, every: int, say: Callable[[s
         ceiling = float("nan")
         if inputs.swapped is None:
             model = inputs.model or _demo(say)
-            swap_to_folder(model, inputs.source, Path(temp), say)
-            ceiling = _detail_ceiling(model, inputs.source, Path(temp), every, say)
+            swap_to_folder(model, inputs.source, Path(temp), say, inputs.blend)
+            ceiling = _detail_ceiling(model, inputs.source, Path(temp), every, inputs.blend, say)
         total = -(-video_frame_count(inputs.source) // every)
         frames = evaluate(
             _progress(pairs(lambda note: say(f"warning: {note}")), total), references, recogniser
@@ -139,6 +147,12 @@ def evaluate_swap(inputs: EvalInputs, out: Path, *, every: int, say: Callable[[s
         "frames judged": f"{len(frames)} (every {every})",
         "recogniser": "dlib face_recognition_model_v1 (ResNet, 128-d) with its 5-point shape predictor",
     }
+    if inputs.swapped is None:
+        blend = inputs.blend
+        about["paste-back"] = (
+            f"{blend.interpolation}, colour transfer {blend.colour}, "
+            f"erode {blend.erode}, feather {blend.feather}"
+        )
     write_json(out / "report.json", summary, frames, about)
     write_markdown(out / "report.md", summary, about)
     if tiles:

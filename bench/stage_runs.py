@@ -9,7 +9,8 @@ import cv2
 from bench.inputs import Inputs
 from bench.timing import Budget, measure
 from stream.backends import SwapBackend, device_swap
-from stream.blend import BlendOptions, paste_face, warm_up
+from stream.blend import paste_face, warm_up
+from stream.blend_options import BlendOptions
 from stream.label import draw_label
 from stream.landmarks import FaceLandmarker
 from stream.stages import face_of

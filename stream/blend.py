@@ -2,9 +2,9 @@
 
 Per face: the model's mask is eroded and feathered in crop space (R x R, cheap), the swapped face takes the
 colour statistics of the original crop (Reinhard colour transfer, DeepFaceLab's "RCT"), and every frame
-pixel of the face's region of interest (ROI) is mapped into the crop, sampled bilinearly and composited.
-Nothing outside the ROI is read or written, and every kernel releases the GIL so the blend thread runs
-beside the others.
+pixel of the face's region of interest (ROI) is mapped into the crop, sampled (bicubic by default) and
+composited. Nothing outside the ROI is read or written, and every kernel releases the GIL so the blend
+thread runs beside the others.
 
 Conventions: ``matrix`` maps frame pixels to crop pixels, pixel centres sit on integer coordinates and
 crop(u, v) = frame(matrix^-1 (u, v)), as ``cv2.warpAffine`` and ``stream.align.warp_crop`` use it. The
@@ -12,7 +12,6 @@ mask counts as 0 outside the crop, so erosion and feathering also fade the crop'
 hard crop border can reach the frame.
 """
 
-from dataclasses import dataclass
 from typing import TypeAlias
 
 import cv2
@@ -21,43 +20,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from stream.align import invert_affine, transform_points
+from stream.blend_options import BlendOptions
 from stream.packet import SwapMask, SwappedFace
 from stream.types import Affine, BGRCrop, BGRFrame
 
 AlphaMask: TypeAlias = NDArray[np.float32]  # (R, R) blend weights in [0, 1], crop space
 LabFace: TypeAlias = NDArray[np.float32]  # (R, R, 3) CIE L*a*b*, L in [0, 100], as cv2 makes it from float
 Roi: TypeAlias = tuple[int, int, int, int]  # x0, y0, x1, y1 in frame pixels, ends exclusive
-
-COLOUR_TRANSFERS = ("rct", "none")
-MAX_MASK_FRACTION = 0.25  # erode or feather wider than a quarter of the crop leaves no face to paste
-
-
-@dataclass(frozen=True)
-class BlendOptions:
-    """How a swapped face is pasted back. Invalid values are rejected.
-
-    ``erode`` and ``feather`` are radii as fractions of the crop side R, so one setting fits every model
-    resolution: the defaults are 4 and 10 px on a 128 px crop, 8 and 20 px on a 256 px one. A model's mask
-    rarely ends exactly on the face outline, so eroding pulls the seam a little inside it; the feather
-    (Gaussian, sigma = radius / 3) then spreads the seam's 10-90% ramp over about 7% of the crop side.
-    ``colour`` is "rct" (Reinhard transfer in Lab, measured with the feathered mask) or "none".
-    """
-
-    erode: float = 0.03
-    feather: float = 0.08
-    colour: str = "rct"
-
-    def __post_init__(self) -> None:
-        for name in ("erode", "feather"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= MAX_MASK_FRACTION:
-                raise ValueError(f"{name} must be 0..{MAX_MASK_FRACTION} of the crop side, got {value!r}")
-        if self.colour not in COLOUR_TRANSFERS:
-            raise ValueError(f"colour transfer must be one of {COLOUR_TRANSFERS}, got {self.colour!r}")
-
-    def radii_px(self, size: int) -> tuple[int, int]:
-        """Erode and feather radii in crop pixels for a crop of side ``size``."""
-        return round(self.erode * size), round(self.feather * size)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -166,33 +135,51 @@ def _pad_zeros(alpha: AlphaMask) -> AlphaMask:
 
 
 @numba.njit(nogil=True, cache=True)
-def _pad_edges(face: SwappedFace) -> SwappedFace:
-    """(R + 2, R + 2, 3) ``face`` inside a border that repeats its edge pixels."""
+def _pad_edges(face: SwappedFace, pad: int) -> SwappedFace:
+    """(R + 2 pad, R + 2 pad, 3) ``face`` inside a border of ``pad`` pixels that repeats its edge pixels."""
     size = face.shape[0]
-    out = np.empty((size + 2, size + 2, 3), np.float32)
-    out[1 : size + 1, 1 : size + 1] = face
-    out[0, 1 : size + 1], out[size + 1, 1 : size + 1] = face[0], face[size - 1]
-    out[:, 0], out[:, size + 1] = out[:, 1], out[:, size]
+    out = np.empty((size + 2 * pad, size + 2 * pad, 3), np.float32)
+    for y in range(size + 2 * pad):
+        source_y = min(max(y - pad, 0), size - 1)
+        for x in range(size + 2 * pad):
+            out[y, x] = face[source_y, min(max(x - pad, 0), size - 1)]
     return out
 
 
 @numba.njit(nogil=True, cache=True)
-def composite_warped(frame: BGRFrame, face: SwappedFace, alpha: AlphaMask, matrix: Affine, roi: Roi) -> None:
+def _cubic_taps(t: float) -> tuple[float, float, float, float]:
+    """Weights of the samples at offsets -1, 0, 1, 2 for a point ``t`` in [0, 1) past sample 0: Keys'
+    cubic convolution with a = -0.75, the kernel of ``cv2.INTER_CUBIC`` and torch's ``bicubic``."""
+    a = -0.75
+    near, far = t, 1.0 - t  # distances to samples 0 and 1; samples -1 and 2 lie one further out
+    return (
+        ((a * (near + 1.0) - 5.0 * a) * (near + 1.0) + 8.0 * a) * (near + 1.0) - 4.0 * a,
+        ((a + 2.0) * near - (a + 3.0)) * near * near + 1.0,
+        ((a + 2.0) * far - (a + 3.0)) * far * far + 1.0,
+        ((a * (far + 1.0) - 5.0 * a) * (far + 1.0) + 8.0 * a) * (far + 1.0) - 4.0 * a,
+    )
+
+
+@numba.njit(nogil=True, cache=True)
+def composite_warped(  # noqa: PLR0917 - a kernel's flat argument list
+    frame: BGRFrame, face: SwappedFace, alpha: AlphaMask, matrix: Affine, roi: Roi, cubic: bool
+) -> None:
     """Warp ``face`` and ``alpha`` (crop space) into the frame's ``roi`` and composite there, in place.
 
     Each frame pixel maps through ``matrix`` into the crop; alpha is sampled bilinearly with zeros
-    outside the crop, the face bilinearly with its edge repeated (where the edge shows, alpha is already
-    fading). out = round(alpha * face + (1 - alpha) * frame), face clipped to [0, 1]; pixels with zero alpha
-    are not written. Both are padded by one pixel so the sampling needs no bounds checks.
+    outside the crop, the face bicubically (``cubic``, 4 x 4 samples) or bilinearly with its edge repeated
+    (where the edge shows, alpha is already fading). out = round(alpha * face + (1 - alpha) * frame), face
+    clipped to [0, 1]; pixels with zero alpha are not written. The inputs are padded so the sampling needs
+    no bounds checks.
     """
     x0, y0, x1, y1 = roi
     size = alpha.shape[0]
-    weights, colours = _pad_zeros(alpha), _pad_edges(face)
+    weights, colours = _pad_zeros(alpha), _pad_edges(face, 2)
     m00, m01, m02 = matrix[0, 0], matrix[0, 1], matrix[0, 2] + 1.0
     m10, m11, m12 = matrix[1, 0], matrix[1, 1], matrix[1, 2] + 1.0
     for y in range(y0, y1):
         for x in range(x0, x1):
-            u, v = m00 * x + m01 * y + m02, m10 * x + m11 * y + m12
+            u, v = m00 * x + m01 * y + m02, m10 * x + m11 * y + m12  # crop coordinates + 1
             if not (0.0 < u < size + 1 and 0.0 < v < size + 1):
                 continue
             i, j = int(u), int(v)
@@ -203,9 +190,19 @@ def composite_warped(frame: BGRFrame, face: SwappedFace, alpha: AlphaMask, matri
             weight = min(weight + w11 * weights[j + 1, i + 1], 1.0)
             if weight <= 0.0:
                 continue
+            across, down = _cubic_taps(fu), _cubic_taps(fv)  # unused unless cubic
             for c in range(3):
-                colour = w00 * colours[j, i, c] + w01 * colours[j, i + 1, c] + w10 * colours[j + 1, i, c]
-                colour = min(max(colour + w11 * colours[j + 1, i + 1, c], 0.0), 1.0)
+                if cubic:  # padded by 2: the 4 x 4 samples start at column i, row j
+                    colour = 0.0
+                    for row in range(4):
+                        r = j + row
+                        sample = across[0] * colours[r, i, c] + across[1] * colours[r, i + 1, c]
+                        sample += across[2] * colours[r, i + 2, c] + across[3] * colours[r, i + 3, c]
+                        colour += down[row] * sample
+                else:
+                    colour = w00 * colours[j + 1, i + 1, c] + w01 * colours[j + 1, i + 2, c]
+                    colour += w10 * colours[j + 2, i + 1, c] + w11 * colours[j + 2, i + 2, c]
+                colour = min(max(colour, 0.0), 1.0)
                 value = weight * 255.0 * colour + (1.0 - weight) * frame[y, x, c]
                 frame[y, x, c] = np.uint8(min(value + 0.5, 255.0))
 
@@ -277,7 +274,8 @@ def paste_face(  # noqa: PLR0917 - the fields of a stream.packet.Face, in that o
     face = np.ascontiguousarray(swapped, np.float32)
     if options.colour == "rct":
         face = transfer_colour(face, np.ascontiguousarray(crop), alpha)
-    composite_warped(frame, face, alpha, np.ascontiguousarray(matrix, np.float64), roi)
+    cubic = options.interpolation == "bicubic"
+    composite_warped(frame, face, alpha, np.ascontiguousarray(matrix, np.float64), roi, cubic)
 
 
 def warm_up() -> None:

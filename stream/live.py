@@ -29,7 +29,8 @@ from stream.backends import (
     device_swap,
     open_backend,
 )
-from stream.blend import BlendOptions, warm_up
+from stream.blend import warm_up
+from stream.blend_options import BlendOptions
 from stream.capture import Source, VideoFileSource
 from stream.metrics import RunLog, format_rolling, rolling
 from stream.occlusion import OcclusionStage

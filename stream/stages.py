@@ -11,7 +11,8 @@ import numpy as np
 
 from stream.align import AlignSpec, crop_matrix, warp_crop
 from stream.backends import SwapBackend
-from stream.blend import BlendOptions, paste_face
+from stream.blend import paste_face
+from stream.blend_options import BlendOptions
 from stream.label import draw_label, draw_overlay
 from stream.landmarks import FaceLandmarker
 from stream.metrics import RunLog, record_of

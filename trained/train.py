@@ -154,26 +154,23 @@ def _train_session(
     if resume:
         _drop_log_rows_after(log_path, session.step)
     new_log = not log_path.exists()
+    _tell(header(session, preset, options))
     with (
         _interrupt_flag() as interrupted,
         log_path.open("a", newline="") as log_file,
-        tqdm(
-            total=options.steps,
-            initial=session.step,
-            unit="step",
-            disable=progress is False,
-            dynamic_ncols=True,
-        ) as bar,
+        _progress_bar(session, options, disable=progress is False) as bar,
     ):
         log = csv.DictWriter(log_file, LOG_FIELDS, extrasaction="ignore")
         if new_log:
             log.writeheader()
         while _go_on(session, options, deadline, interrupted):
             row = _guarded_step(session, options, time.monotonic() - started)
-            log.writerow({**row, "step": session.step, "elapsed_s": round(time.monotonic() - started, 3)})
+            elapsed = time.monotonic() - started
+            log.writerow({**row, "step": session.step, "elapsed_s": round(elapsed, 3)})
             log_file.flush()  # a killed run keeps every row it wrote
-            bar.update(1)
+            bar.update(1 if _counts_steps(options) else min(elapsed, bar.total) - bar.n)
             bar.set_postfix(
+                step=session.step,
                 loss=f"{row['loss']:.3f}",
                 a=f"{row['loss_a']:.3f}",
                 b=f"{row['loss_b']:.3f}",
@@ -199,6 +196,47 @@ def _train_session(
         samples_per_second=_samples_per_second(session, options, start_step, seconds),
         holdout_ssim=holdout,
         interrupted=interrupted.is_set(),
+    )
+
+
+def header(session: Session, preset: str, options: TrainOptions) -> str:
+    """What the run trains, on what, and until when: said once before the first step."""
+    config = session.model.config
+    faces = ", ".join(
+        f"{session.labels[key]} {len(session.data[key])}"
+        + (f" (+{len(session.holdout[key])} held out)" if len(session.holdout[key]) else "")
+        for key in ("a", "b")
+    )
+    count = torch.get_num_threads()
+    threads = f", {count} thread{'s' if count > 1 else ''}" if session.device.type == "cpu" else ""
+    until = f"step {options.steps}" if options.steps else f"{options.minutes:g} minutes"
+    until = until if options.steps or options.minutes else "Ctrl-C"
+    return (
+        f"training {preset} ({config.architecture}, {config.resolution} px, "
+        f"{sum(p.numel() for p in session.model.parameters()) / 1e6:.2f} M parameters) on {faces} faces; "
+        f"{session.device}{threads}, batch {options.batch} per identity x {session.world.size} "
+        f"process(es); from step {session.step} until {until}"
+    )
+
+
+def _counts_steps(options: TrainOptions) -> bool:
+    """Whether the bar counts steps (toward --steps, or open-ended) rather than seconds (--minutes)."""
+    return bool(options.steps) or not options.minutes
+
+
+def _progress_bar(session: Session, options: TrainOptions, *, disable: bool) -> tqdm:
+    """Steps toward --steps, or seconds toward --minutes (the step count rides in the postfix): with a
+    total, so tqdm shows the time left; without either, steps with no total."""
+    if _counts_steps(options):
+        return tqdm(
+            total=options.steps, initial=session.step, unit="step", disable=disable, dynamic_ncols=True
+        )
+    return tqdm(
+        total=round(options.minutes * 60),
+        unit="s",
+        disable=disable,
+        dynamic_ncols=True,
+        bar_format="{l_bar}{bar}| {elapsed}<{remaining}{postfix}",
     )
 
 

@@ -19,6 +19,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from stream.commands.blend_args import add_blend_arguments, blend_options
+
 if TYPE_CHECKING:
     from stream.capture import Source
     from stream.sinks import Sink
@@ -80,6 +82,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overlay", action="store_true", help="draw fps and latency on the output")
     parser.add_argument("--stats", action="store_true", help="print fps, latency and drops once per second")
     parser.add_argument("--report", type=Path, help="write the run's latency figures to this JSON file")
+    add_blend_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -96,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"swapcam live: {message}", file=sys.stderr, flush=True)
 
     _check_paths(args)
+    blend = blend_options(args)
     model = args.model if args.model is not None else _demo_model(say)
     try:
         options = LiveOptions(
@@ -108,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
             occlusion=not args.no_occlusion,
             overlay=args.overlay,
             stats=args.stats,
+            blend=blend,
         )
         capture = CaptureOptions(
             width=args.width,

@@ -75,10 +75,13 @@ def prepare_alpha(masks: torch.Tensor, erode: int, taps: torch.Tensor) -> torch.
     return alpha.squeeze(1)
 
 
-def composite(region: torch.Tensor, face: torch.Tensor, alpha: torch.Tensor, matrix: torch.Tensor) -> None:
+def composite(
+    region: torch.Tensor, face: torch.Tensor, alpha: torch.Tensor, matrix: torch.Tensor, interpolation: str
+) -> None:
     """Warp ``face`` (3, R, R) BGR and ``alpha`` (R, R) into ``region`` (H, W, 3) uint8, in place;
-    ``matrix`` (2, 3), on the region's device, maps region pixels → crop pixels. Pixels with zero alpha
-    keep their value."""
+    ``matrix`` (2, 3), on the region's device, maps region pixels → crop pixels. The face is sampled with
+    ``interpolation`` ("bicubic" or "bilinear", ``BlendOptions.interpolation``), alpha bilinearly. Pixels
+    with zero alpha keep their value."""
     height, width = region.shape[:2]
     size = alpha.shape[-1]
     m = matrix.to(torch.float32)
@@ -88,7 +91,7 @@ def composite(region: torch.Tensor, face: torch.Tensor, alpha: torch.Tensor, mat
     v = m[1, 0] * xs + m[1, 1] * ys + m[1, 2]
     grid = torch.stack([_normalised(u, size), _normalised(v, size)], dim=-1).unsqueeze(0)
     weight = F.grid_sample(alpha[None, None], grid, padding_mode="zeros", align_corners=True)[0, 0]
-    colour = F.grid_sample(face[None], grid, padding_mode="border", align_corners=True)[0]
+    colour = F.grid_sample(face[None], grid, mode=interpolation, padding_mode="border", align_corners=True)[0]
     weight = weight.clamp(0.0, 1.0).unsqueeze(-1)
     blended = weight * 255.0 * colour.clamp(0.0, 1.0).permute(1, 2, 0) + (1.0 - weight) * region
     painted = (blended + 0.5).clamp(max=255.0).to(torch.uint8)

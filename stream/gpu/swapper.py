@@ -17,7 +17,8 @@ from functools import partial
 import numpy as np
 import torch
 
-from stream.blend import BlendOptions, Roi, face_roi
+from stream.blend import Roi, face_roi
+from stream.blend_options import BlendOptions
 from stream.gpu.colour import transfer_colour
 from stream.gpu.graphs import capture
 from stream.gpu.paste import both_ways, composite, crop_faces, gaussian_taps, prepare_alpha, shifted
@@ -55,13 +56,16 @@ def swap_faces(
     return faces, alpha
 
 
-def swap_region(region: torch.Tensor, both: torch.Tensor, work: FaceWork, size: int) -> None:
+def swap_region(
+    region: torch.Tensor, both: torch.Tensor, work: FaceWork, size: int, interpolation: str
+) -> None:
     """Swap the faces of ``region`` (H, W, 3) uint8 on its device, in place. ``both`` (N, 2, 2, 3), on the
-    same device, holds each face's region → crop matrix and its inverse (``paste.both_ways``)."""
+    same device, holds each face's region → crop matrix and its inverse (``paste.both_ways``);
+    ``interpolation`` resamples the faces into the region (``BlendOptions.interpolation``)."""
     crops = crop_faces(region.permute(2, 0, 1).float(), both[:, 1], size).round()
     faces, alpha = work(crops)
     for face, weights, matrix in zip(faces, alpha, both[:, 0], strict=True):
-        composite(region, face, weights, matrix)
+        composite(region, face, weights, matrix, interpolation)
 
 
 class CudaSwapper(OwnedResource):
@@ -69,7 +73,7 @@ class CudaSwapper(OwnedResource):
     model and blend work per face count. ``swap`` must be capturable: no host copies, no reads back."""
 
     def __init__(self, swap: DeviceSwap, size: int, options: BlendOptions, device: torch.device) -> None:
-        self._size, self._device = size, device
+        self._size, self._device, self._interpolation = size, device, options.interpolation
         self._stream = torch.cuda.Stream(device)
         self._pinned = torch.empty(0, dtype=torch.uint8).pin_memory()
         taps = gaussian_taps(options.radii_px(size)[1]).to(device)
@@ -93,7 +97,7 @@ class CudaSwapper(OwnedResource):
             uploaded = staging.to(self._device, non_blocking=True)
             matrices_there = uploaded[: both.nbytes].view(torch.float64).view(both.shape)
             region = uploaded[both.nbytes :].view(shape)
-            swap_region(region, matrices_there, self._replay, self._size)
+            swap_region(region, matrices_there, self._replay, self._size, self._interpolation)
             host.copy_(region, non_blocking=True)
         self._stream.synchronize()
         frame[y0:y1, x0:x1] = host.numpy()

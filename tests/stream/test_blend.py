@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from stream import align, blend
+from stream import align, blend, quality
+from stream.blend_options import BlendOptions
 from stream.landmarks import FaceLandmarker
 
 # NumPy references: straightforward 2-D (not separable) formulations of what each kernel promises.
@@ -66,14 +67,35 @@ def sample_bilinear(image: np.ndarray, u: np.ndarray, v: np.ndarray, zero_outsid
     return total
 
 
-def reference_composite(frame, face, alpha, matrix, roi) -> np.ndarray:
+def keys_kernel(x: np.ndarray, a: float = -0.75) -> np.ndarray:
+    """Keys' cubic convolution kernel, piecewise in |x| (OpenCV's INTER_CUBIC and torch use a = -0.75)."""
+    x = np.abs(x)
+    near = (a + 2) * x**3 - (a + 3) * x**2 + 1
+    far = a * x**3 - 5 * a * x**2 + 8 * a * x - 4 * a
+    return np.where(x <= 1, near, np.where(x < 2, far, 0.0))
+
+
+def sample_bicubic(image: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """image (R, R, 3) at float positions by Keys' kernel over 4 x 4 samples, edge pixels repeated."""
+    size = image.shape[0]
+    i, j = np.floor(u).astype(int), np.floor(v).astype(int)
+    total = 0.0
+    for dj in (-1, 0, 1, 2):
+        for di in (-1, 0, 1, 2):
+            weight = (keys_kernel(u - (i + di)) * keys_kernel(v - (j + dj)))[..., None]
+            total = total + weight * image[np.clip(j + dj, 0, size - 1), np.clip(i + di, 0, size - 1)]
+    return total
+
+
+def reference_composite(frame, face, alpha, matrix, roi, cubic=True) -> np.ndarray:
     x0, y0, x1, y1 = roi
     out = frame.copy()
     ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
     u = matrix[0, 0] * xs + matrix[0, 1] * ys + matrix[0, 2]
     v = matrix[1, 0] * xs + matrix[1, 1] * ys + matrix[1, 2]
     weight = np.clip(sample_bilinear(alpha, u, v, zero_outside=True), 0.0, 1.0)[..., None]
-    colour = np.clip(sample_bilinear(face, u, v, zero_outside=False), 0.0, 1.0)
+    sampled = sample_bicubic(face, u, v) if cubic else sample_bilinear(face, u, v, zero_outside=False)
+    colour = np.clip(sampled, 0.0, 1.0)
     region = frame[y0:y1, x0:x1].astype(np.float64)
     blended = np.minimum(np.floor(weight * 255 * colour + (1 - weight) * region + 0.5), 255)
     out[y0:y1, x0:x1] = np.where(weight > 0, blended, region).astype(np.uint8)
@@ -126,14 +148,14 @@ def fake_face(size: int, seed: int) -> dict:
 )
 def test_blend_options_reject_bad_values(kwargs):
     with pytest.raises(ValueError, match="got"):
-        blend.BlendOptions(**kwargs)
+        BlendOptions(**kwargs)
 
 
 def test_blend_options_scale_radii_with_the_crop():
-    options = blend.BlendOptions()
+    options = BlendOptions()
     assert options.radii_px(128) == (4, 10)
     assert options.radii_px(256) == (8, 20)
-    assert blend.BlendOptions(erode=0, feather=0).radii_px(96) == (0, 0)
+    assert BlendOptions(erode=0, feather=0).radii_px(96) == (0, 0)
 
 
 @pytest.mark.parametrize(("size", "radius"), [(64, 0), (64, 1), (96, 3), (128, 7)])
@@ -229,11 +251,12 @@ def test_transfer_colour_onto_a_plain_crop_paints_the_face_that_colour():
     np.testing.assert_allclose(result, np.broadcast_to(crop / 255, result.shape), atol=2e-3)
 
 
+@pytest.mark.parametrize("cubic", [True, False])
 @pytest.mark.parametrize(
     ("angle", "scale", "centre"),
     [(0, 1.0, (100.0, 80.0)), (17, 0.6, (320.0, 180.0)), (-40, 0.45, (30.0, 350.0)), (180, 1.3, (600, 20))],
 )
-def test_composite_matches_reference(angle, scale, centre):
+def test_composite_matches_reference(angle, scale, centre, cubic):
     rng = np.random.default_rng(int(angle) + 100)
     size = 96
     frame = rng.integers(0, 256, (360, 640, 3), dtype=np.uint8)
@@ -241,19 +264,20 @@ def test_composite_matches_reference(angle, scale, centre):
     alpha = (rng.random((size, size)) * (rng.random((size, size)) > 0.2)).astype(np.float32)
     matrix = similarity(angle, scale, centre, size)
     roi = blend.face_roi(matrix, size, frame.shape)
-    expected = reference_composite(frame, face, alpha, matrix, roi)
+    expected = reference_composite(frame, face, alpha, matrix, roi, cubic)
     assert (expected != frame).mean() > 0.01
-    blend.composite_warped(frame, face, alpha, matrix, roi)
+    blend.composite_warped(frame, face, alpha, matrix, roi, cubic)
     difference = np.abs(frame.astype(int) - expected)
     assert difference.max() <= 1 and (difference > 0).mean() < 1e-3
 
 
-def test_composite_with_an_integer_shift_copies_the_face_exactly():
+@pytest.mark.parametrize("cubic", [True, False])
+def test_composite_with_an_integer_shift_copies_the_face_exactly(cubic):
     rng = np.random.default_rng(7)
     face = rng.random((64, 64, 3), dtype=np.float32)
     frame = np.zeros((360, 640, 3), np.uint8)
     matrix = np.array([[1.0, 0.0, -200.0], [0.0, 1.0, -100.0]])
-    blend.composite_warped(frame, face, np.ones((64, 64), np.float32), matrix, (0, 0, 640, 360))
+    blend.composite_warped(frame, face, np.ones((64, 64), np.float32), matrix, (0, 0, 640, 360), cubic)
     expected = np.zeros_like(frame)
     expected[100:164, 200:264] = np.floor(face * 255 + 0.5)
     np.testing.assert_array_equal(frame, expected)
@@ -264,7 +288,7 @@ def test_composite_half_a_pixel_off_averages_neighbours_and_half_alpha_mixes():
     face = rng.random((64, 64, 3), dtype=np.float32)
     frame = np.full((100, 100, 3), 100, np.uint8)
     matrix = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.0]])
-    blend.composite_warped(frame, face, np.full((64, 64), 0.5, np.float32), matrix, (0, 0, 100, 100))
+    blend.composite_warped(frame, face, np.full((64, 64), 0.5, np.float32), matrix, (0, 0, 100, 100), False)
     mixed = (face[:, :-1].astype(np.float64) + face[:, 1:]) / 2
     np.testing.assert_array_equal(frame[:64, :63], np.floor(0.5 * 255 * mixed + 50 + 0.5))
 
@@ -273,7 +297,7 @@ def test_paste_back_puts_a_crop_where_align_cut_it_from():
     frame = textured_frame(9, noise=0.0)
     matrix = similarity(25, 0.7, (320, 170), 128)
     crop = align.warp_crop(frame, matrix, 128)
-    options = blend.BlendOptions(erode=0, feather=0, colour="none")
+    options = BlendOptions(erode=0, feather=0, colour="none")
 
     def pasted_error(paste_matrix: np.ndarray) -> float:
         canvas = np.zeros_like(frame)
@@ -287,6 +311,27 @@ def test_paste_back_puts_a_crop_where_align_cut_it_from():
 
     error, half_pixel_off = pasted_error(matrix), pasted_error(matrix + np.array([[0, 0, 0.5], [0, 0, 0.5]]))
     assert error < 0.5 and half_pixel_off > 2.0
+
+
+def test_bicubic_paste_back_keeps_more_of_an_enlarged_face_than_bilinear():
+    frame = textured_frame(9, noise=6.0)  # fine noise on smooth waves, like skin texture
+    matrix = similarity(15, 0.65, (320, 180), 96)  # the face is 1.5x larger in the frame than in the crop
+    crop = align.warp_crop(frame, matrix, 96)
+    inside = cv2.warpAffine(np.ones((96, 96), np.float32), align.invert_affine(matrix), (640, 360)) > 0.999
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+
+    def pasted(interpolation: str) -> tuple[float, float]:
+        """(mean error against the frame, fine detail as a fraction of the frame's) inside the face"""
+        canvas = frame.copy()
+        options = BlendOptions(erode=0, feather=0, colour="none", interpolation=interpolation)
+        blend.paste_face(canvas, crop / np.float32(255), np.ones((96, 96), np.float32), crop, matrix, options)
+        detail = quality.face_detail(canvas, inside) / quality.face_detail(frame, inside)
+        error = np.abs(cv2.cvtColor(canvas, cv2.COLOR_BGR2GRAY).astype(float) - grey)[inside].mean()
+        return float(error), detail
+
+    (cubic_error, cubic_detail), (linear_error, linear_detail) = pasted("bicubic"), pasted("bilinear")
+    assert cubic_detail > 1.1 * linear_detail
+    assert cubic_error < linear_error
 
 
 @pytest.mark.parametrize(
@@ -317,7 +362,7 @@ def test_paste_face_changes_the_face_and_nothing_outside_its_roi(size, colour):
     face = fake_face(size, seed=size)
     frame = face["frame"].copy()
     blend.paste_face(
-        frame, face["swapped"], face["mask"], face["crop"], face["matrix"], blend.BlendOptions(colour=colour)
+        frame, face["swapped"], face["mask"], face["crop"], face["matrix"], BlendOptions(colour=colour)
     )
     x0, y0, x1, y1 = blend.face_roi(face["matrix"], size, frame.shape)
     assert 180 < x1 - x0 < 300 and 180 < y1 - y0 < 300
@@ -333,7 +378,7 @@ def test_paste_face_changes_the_face_and_nothing_outside_its_roi(size, colour):
 def test_paste_face_equals_the_references_composed(colour):
     size = 128
     face = fake_face(size, seed=11)
-    options = blend.BlendOptions(colour=colour)
+    options = BlendOptions(colour=colour)
     erode_px, feather_px = options.radii_px(size)
     alpha = reference_feather(reference_erode(face["mask"], erode_px), feather_px).astype(np.float32)
     swapped = face["swapped"]
@@ -353,13 +398,13 @@ def test_paste_face_of_a_face_outside_the_frame_changes_nothing():
     face = fake_face(96, seed=12)
     frame = face["frame"].copy()
     away = face["matrix"] + [[0, 0, 1000.0], [0, 0, 0]]
-    blend.paste_face(frame, face["swapped"], face["mask"], face["crop"], away, blend.BlendOptions())
+    blend.paste_face(frame, face["swapped"], face["mask"], face["crop"], away, BlendOptions())
     np.testing.assert_array_equal(frame, face["frame"])
 
 
 def test_paste_face_rejects_inputs_it_cannot_use():
     face = fake_face(96, seed=13)
-    args = (face["swapped"], face["mask"], face["crop"], face["matrix"], blend.BlendOptions())
+    args = (face["swapped"], face["mask"], face["crop"], face["matrix"], BlendOptions())
     with pytest.raises(ValueError, match="uint8"):
         blend.paste_face(face["frame"].astype(np.float32), *args)
     with pytest.raises(ValueError, match="C-contiguous"):
@@ -378,7 +423,7 @@ def test_pasting_a_real_face_onto_itself_leaves_it_nearly_as_it_was(woman_frames
     mask = align.hull_mask(aligned.landmarks, spec.size).astype(np.float32) / 255
     frame = original.copy()
     blend.paste_face(
-        frame, aligned.crop / np.float32(255), mask, aligned.crop, aligned.matrix, blend.BlendOptions()
+        frame, aligned.crop / np.float32(255), mask, aligned.crop, aligned.matrix, BlendOptions()
     )
     x0, y0, x1, y1 = blend.face_roi(aligned.matrix, spec.size, frame.shape)
     difference = np.abs(frame.astype(int) - original)
@@ -390,6 +435,7 @@ def test_pasting_a_real_face_onto_itself_leaves_it_nearly_as_it_was(woman_frames
 WARM_UP_PROBE = """
 import json, numba, numpy as np
 from stream import align, blend
+from stream.blend_options import BlendOptions
 # Helpers (leading underscore) are compiled into the kernels that call them, not on their own.
 kernels = {
     name: k for name, k in vars(blend).items()
@@ -402,10 +448,11 @@ frame = np.zeros((360, 640, 3), np.uint8)
 matrix = np.array([[0.6, 0.1, -150.0], [-0.1, 0.6, -60.0]])
 for size in (96, 128):
     planar = np.random.default_rng(0).random((3, size, size), dtype=np.float32)
-    for colour in ("rct", "none"):
+    for colour, interpolation in (("rct", "bicubic"), ("none", "bilinear")):
         swapped = planar.transpose(1, 2, 0)[:, :, ::-1]
         mask = np.ones((1, size, size), np.float16)[0]
-        blend.paste_face(frame, swapped, mask, frame[:size, :size], matrix, blend.BlendOptions(colour=colour))
+        options = BlendOptions(colour=colour, interpolation=interpolation)
+        blend.paste_face(frame, swapped, mask, frame[:size, :size], matrix, options)
 after = {name: len(k.signatures) for name, k in kernels.items()}
 print(json.dumps({"before": before, "warm": warm, "after": after}))
 """

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from stream import align, blend
+from stream.blend_options import BlendOptions
 from stream.gpu.colour import bgr_to_lab, lab_to_bgr, match_colour, transfer_colour
 from stream.landmarks import FaceLandmarker
 
@@ -35,7 +36,7 @@ def real_faces(woman_frames, man_frames) -> tuple[np.ndarray, np.ndarray]:
     with FaceLandmarker("image") as landmarker:
         faces = [align.align_face(frame, landmarker.detect(frame)[0].landmarks, spec) for frame in frames]
     masks = [align.hull_mask(face.landmarks, spec.size).astype(np.float32) / 255 for face in faces]
-    alphas = [blend.prepare_alpha(mask, blend.BlendOptions()) for mask in masks]
+    alphas = [blend.prepare_alpha(mask, BlendOptions()) for mask in masks]
     return np.stack([face.crop for face in faces]), np.stack(alphas)
 
 

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from stream import align, blend
+from stream.blend_options import INTERPOLATIONS, BlendOptions
 from stream.gpu import paste, swapper
 from tests.stream.test_blend import fake_face, similarity, textured_frame
 
@@ -32,8 +33,8 @@ def test_crop_faces_matches_warp_crop_including_repeated_edges(angle, scale, cen
         assert difference.max() <= 1 and (difference > 0).mean() < 0.1
 
 
-@pytest.mark.parametrize("options", [blend.BlendOptions(), blend.BlendOptions(erode=0, feather=0.2),
-                                     blend.BlendOptions(erode=0.1, feather=0)])  # fmt: skip
+@pytest.mark.parametrize("options", [BlendOptions(), BlendOptions(erode=0, feather=0.2),
+                                     BlendOptions(erode=0.1, feather=0)])  # fmt: skip
 def test_prepare_alpha_matches_the_numba_kernels(options):
     masks = np.stack([fake_face(96, seed)["mask"] for seed in (1, 2)])
     masks[1, :10] = 0.3
@@ -43,18 +44,20 @@ def test_prepare_alpha_matches_the_numba_kernels(options):
     np.testing.assert_allclose(found, expected, atol=2e-6)
 
 
-def test_composite_matches_the_numba_kernel():
+@pytest.mark.parametrize("interpolation", INTERPOLATIONS)
+def test_composite_matches_the_numba_kernel(interpolation):
     face = fake_face(128, seed=5)
-    alpha = blend.prepare_alpha(face["mask"], blend.BlendOptions())
+    alpha = blend.prepare_alpha(face["mask"], BlendOptions())
     roi = blend.face_roi(face["matrix"], 128, face["frame"].shape)
     expected = face["frame"].copy()
-    blend.composite_warped(expected, face["swapped"] * 1.2 - 0.1, alpha, face["matrix"], roi)
+    cubic = interpolation == "bicubic"
+    blend.composite_warped(expected, face["swapped"] * 1.2 - 0.1, alpha, face["matrix"], roi, cubic)
     frame = face["frame"].copy()
     x0, y0, x1, y1 = roi
     region = torch.from_numpy(frame[y0:y1, x0:x1].copy())
     colour = torch.from_numpy(face["swapped"] * 1.2 - 0.1).permute(2, 0, 1)
     matrix = torch.from_numpy(paste.shifted(face["matrix"], x0, y0))
-    paste.composite(region, colour, torch.from_numpy(alpha), matrix)
+    paste.composite(region, colour, torch.from_numpy(alpha), matrix, interpolation)
     frame[y0:y1, x0:x1] = region.numpy()
     difference = np.abs(frame.astype(int) - expected)
     assert difference.max() <= 1 and (difference > 0).mean() < 1e-3
@@ -91,7 +94,7 @@ def test_swap_region_equals_the_cpu_crop_and_paste_for_two_overlapping_faces_and
         face["swapped"] = (texture / np.float32(255)).astype(np.float32)
     matrices = [similarity(10, 0.6, (300, 170), 128), similarity(-20, 0.7, (380, 200), 128),
                 similarity(5, 0.8, (620, 20), 128)]  # fmt: skip
-    options = blend.BlendOptions(colour=colour)
+    options = BlendOptions(colour=colour)
     expected = cpu_paste(frame, faces, matrices, options)
     x0, y0, x1, y1 = swapper.union_roi(matrices, 128, frame.shape)
     out = frame.copy()
@@ -100,7 +103,7 @@ def test_swap_region_equals_the_cpu_crop_and_paste_for_two_overlapping_faces_and
     both = torch.from_numpy(paste.both_ways([paste.shifted(matrix, x0, y0) for matrix in matrices]))
     taps = paste.gaussian_taps(options.radii_px(128)[1])
     work = functools.partial(swapper.swap_faces, swap=swap, options=options, taps=taps)
-    swapper.swap_region(region, both, work, 128)
+    swapper.swap_region(region, both, work, 128, options.interpolation)
     out[y0:y1, x0:x1] = region.numpy()
     crops = [align.warp_crop(frame, matrix, 128)[..., ::-1] / 255 for matrix in matrices]
     model_input = seen[0].permute(0, 2, 3, 1).numpy()
@@ -124,7 +127,7 @@ def test_composite_leaves_zero_alpha_pixels_alone_even_when_the_face_is_nan_ther
     face = torch.full((3, 32, 32), float("nan"))
     alpha = torch.zeros(32, 32)
     alpha[8:24, 8:24] = 1.0
-    paste.composite(region, face, alpha, torch.tensor([[1.0, 0.0, -16.0], [0.0, 1.0, -16.0]]))
+    paste.composite(region, face, alpha, torch.tensor([[1.0, 0.0, -16.0], [0.0, 1.0, -16.0]]), "bicubic")
     untouched = torch.ones(64, 64, dtype=torch.bool)
     untouched[23:41, 23:41] = False  # where the alpha square (and its bilinear edge) lands
     assert torch.equal(region[untouched], before[untouched])

@@ -1,4 +1,5 @@
 import csv
+import re
 import signal
 from pathlib import Path
 
@@ -56,6 +57,13 @@ def test_damaged_checkpoints_are_refused(tmp_path):
         ckpt.load_checkpoint(tmp_path / "foreign.pt")
 
 
+def test_a_minutes_run_shows_a_bar_of_its_time_that_ends_full(extracted, tmp_path, capsys):
+    options = TrainOptions(**FAST, minutes=0.05)  # 3 seconds
+    result = train(extracted["woman"], extracted["man"], tmp_path / "run", options, progress=True)
+    bar = capsys.readouterr().err.split("\r")[-1]
+    assert result.seconds >= 3 and "100%|" in bar and f"step={result.step}" in bar and "<00:00" in bar
+
+
 def test_only_the_last_checkpoints_are_kept(extracted, tmp_path):
     options = TrainOptions(**{**FAST, "save_every": 1, "keep": 2}, steps=4)
     train(extracted["woman"], extracted["man"], tmp_path / "run", options, progress=False)
@@ -66,14 +74,18 @@ def test_only_the_last_checkpoints_are_kept(extracted, tmp_path):
 def test_swapcam_train_writes_a_checkpoint_a_log_and_a_preview(extracted, tmp_path, capsys):
     run = tmp_path / "run"
     args = ["train", "--a", extracted["woman"], "--b", extracted["man"], "--out", run]
-    code = main([*map(str, args), "--steps", "20", "--batch", "4", "--resolution", "64", "--no-progress"])
-    assert code == 0, capsys.readouterr().err
-    assert "reached step 20" in capsys.readouterr().out
-    assert ckpt.load_checkpoint(run / "checkpoints" / "step-0000020.pt")["labels"] == {
+    code = main([*map(str, args), "--steps", "3", "--batch", "4", "--resolution", "64", "--no-progress"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "reached step 3" in out
+    header = next(line for line in err.splitlines() if line.startswith("swapcam train: training "))
+    assert "(df, 64 px" in header and re.search(r"woman \d+, man \d+ faces; cpu, \d+ threads?,", header)
+    assert "batch 4 per identity x 1 process(es); from step 0 until step 3" in header
+    assert ckpt.load_checkpoint(run / "checkpoints" / "step-0000003.pt")["labels"] == {
         "a": "woman",
         "b": "man",
     }
-    assert len(losses(run)) == 20
+    assert len(losses(run)) == 3
     preview = cv2.imread(str(run / "preview.png"))
     assert preview.shape == (18 + 4 * 64, 6 * 64, 3) and preview.std() > 10
 
