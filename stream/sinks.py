@@ -193,7 +193,8 @@ class PreviewSink(OwnedResource):
 
 
 class FileSink(OwnedResource):
-    """Records the output to .mp4 (MPEG-4 part 2) or .mkv (Motion JPEG), at the source's frame rate.
+    """Records the output to .mp4 (MPEG-4 part 2) or .mkv (Motion JPEG), at the source's frame rate, with
+    OpenCV: the fallback where PyAV cannot write H.264 (``stream.encode.EncodedFileSink``).
 
     Frames go to ``<stem>.partial<suffix>`` beside ``path`` (the suffix stays last: it picks the container),
     renamed to ``path`` on close (replacing an earlier file of that name). A killed run leaves the partial
@@ -234,6 +235,39 @@ class FileSink(OwnedResource):
 
     def _release(self) -> None:
         self._writer.release()
+        if self.frames:
+            os.replace(self._partial, self.path)
+        else:
+            self._partial.unlink(missing_ok=True)
+
+
+class ImageFileSink(OwnedResource):
+    """Writes the one frame of a picture's swap to an image file (its suffix picks the format), through
+    ``<stem>.partial<suffix>`` renamed on close like ``FileSink``. A second frame is an error: a video
+    belongs in a video file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.frames = 0
+        self._partial = path.with_name(f"{path.stem}.partial{path.suffix}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SwapcamError(f"cannot create the folder of {path}: {error.strerror}") from error
+        self._closed = False
+
+    def send(self, frame: BGRFrame) -> None:
+        self._check_open()
+        if self.frames:
+            raise SwapcamError(f"{self.path} is an image: it holds one frame, and a second one came")
+        if not cv2.imwrite(str(self._partial), frame):
+            raise SwapcamError(f"cannot write {self.path}: OpenCV cannot encode '{self.path.suffix}' images")
+        self.frames += 1
+
+    def describe(self) -> str:
+        return f"image {self.path}"
+
+    def _release(self) -> None:
         if self.frames:
             os.replace(self._partial, self.path)
         else:

@@ -56,7 +56,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--vcam-device", help="virtual webcam device, e.g. /dev/video10 (default: first free)"
     )
     parser.add_argument("--preview", action="store_true", help="show a preview window (q or Esc quits)")
-    parser.add_argument("--output", type=Path, help="record the output to a .mp4 or .mkv file")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="record the output to a .mp4 or .mkv file (H.264, with the source file's sound), or, for a "
+        "picture --source, write the swapped picture (.png, .jpg, ...)",
+    )
     parser.add_argument(
         "--backend", choices=BACKENDS, default="auto", help="inference backend (default auto)"
     )
@@ -146,11 +151,27 @@ def _check_paths(args: argparse.Namespace) -> None:
     """Refuse unreadable inputs and outputs that cannot be written or would replace an input, before
     anything is opened or run."""
     from stream.errors import SwapcamError
+    from stream.media import IMAGE_SUFFIXES
     from stream.paths import Given, Output, check_paths
     from stream.sinks import FILE_CODECS
 
-    if args.output is not None and args.output.suffix.lower() not in FILE_CODECS:
-        raise SwapcamError(f"--output expects a {' or '.join(FILE_CODECS)} file, got {args.output.name!r}")
+    if args.output is not None:
+        picture_in = args.source is not None and Path(args.source).suffix.lower() in IMAGE_SUFFIXES
+        picture_out = args.output.suffix.lower() in IMAGE_SUFFIXES
+        if picture_in and not picture_out:
+            raise SwapcamError(
+                f"--source {Path(args.source).name} is a picture: --output expects an image file "
+                f"({' '.join(sorted(IMAGE_SUFFIXES))}), got {args.output.name!r}"
+            )
+        if picture_out and not picture_in:
+            raise SwapcamError(
+                f"--output {args.output.name} is a picture: it takes a picture --source; for video give a "
+                f"{' or '.join(FILE_CODECS)} file"
+            )
+        if not picture_out and args.output.suffix.lower() not in FILE_CODECS:
+            raise SwapcamError(
+                f"--output expects a {' or '.join(FILE_CODECS)} file, got {args.output.name!r}"
+            )
     inputs = [] if args.model is None else [Given("--model", args.model)]
     if args.source is not None and "://" not in args.source:  # a file or folder, not a stream URL
         if not Path(args.source).exists():
@@ -173,7 +194,7 @@ def _open_sinks(
     args: argparse.Namespace, source: "Source", say: Callable[[str], None], stack: ExitStack
 ) -> list["Sink"]:
     """Open the sinks asked for, each owned by ``stack`` at once: a later failure closes earlier ones."""
-    from stream.sinks import FileSink, NullSink, PreviewSink, VirtualCameraSink
+    from stream.sinks import NullSink, PreviewSink, VirtualCameraSink
 
     width, height = source.size
     openers: list[Callable[[], Sink]] = []
@@ -182,7 +203,7 @@ def _open_sinks(
     if args.preview:
         openers.append(lambda: PreviewSink("swapcam"))
     if args.output is not None:
-        openers.append(lambda: FileSink(args.output, source.fps, (width, height)))
+        openers.append(lambda: _file_sink(args.output, source, say))
     if not openers:
         say("no --vcam, --preview or --output: frames are only measured, not shown or kept")
         openers.append(NullSink)
@@ -190,6 +211,31 @@ def _open_sinks(
     for sink in sinks:
         say(f"sink {sink.describe()}")
     return sinks
+
+
+def _file_sink(path: Path, source: "Source", say: Callable[[str], None]) -> "Sink":
+    """A picture for a picture; H.264 with the source's sound where PyAV can write it, else OpenCV's
+    MPEG-4 part 2 (which browsers do not play) and a word saying so."""
+    from stream.capture import VideoFileSource
+    from stream.media import IMAGE_SUFFIXES
+    from stream.sinks import FileSink, ImageFileSink
+
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return ImageFileSink(path)
+    try:
+        from stream.encode import EncodedFileSink, encoder_available
+    except ImportError:  # PyAV is not installed
+        available = False
+    else:
+        available = encoder_available()
+    if available:
+        sound = source.path if isinstance(source, VideoFileSource) else None
+        return EncodedFileSink(path, source.fps, source.size, audio_from=sound)
+    say(
+        "warning: PyAV with an H.264 encoder is not installed (pip install av): writing OpenCV's MPEG-4 "
+        "part 2 without sound, which browsers and many players do not play"
+    )
+    return FileSink(path, source.fps, source.size)
 
 
 def _progress_bar(source: "Source", args: argparse.Namespace, stack: ExitStack) -> Callable[[], None] | None:

@@ -16,8 +16,10 @@ from stream import align
 from stream.cli import main
 from stream.faceset import read_faceset
 from stream.live import LiveOptions, run_live
+from stream.samples import ensure_samples
 from stream.sinks import VirtualCameraSink
 from tests.stream.fakes import KeepingSink, ListSource, fake_backend
+from tests.stream.test_encode import streams
 
 CORNER = (slice(0, 8), slice(-8, None))  # top-right 8x8 block: far from the face and from the label
 
@@ -50,7 +52,10 @@ def test_file_mode_writes_every_frame_swaps_every_face_extract_found_and_reports
         ["live", "--model", str(demo_model), "--source", str(sample_paths["woman"]), "--output", str(out),
          "--report", str(report)]
     )  # fmt: skip
-    assert code == 0, capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "(H.264, 640x360 at 23.976 fps, sound (aac) copied)" in err
+    assert {kind: codec for kind, (codec, _, _) in streams(out).items()} == {"video": "h264", "audio": "aac"}
     figures = json.loads(report.read_text())
     found = {record.frame for record in read_faceset(extracted["woman"]).records}
     assert count_frames(out) == figures["frames_read"] == figures["frames_delivered"] == 472
@@ -58,6 +63,15 @@ def test_file_mode_writes_every_frame_swaps_every_face_extract_found_and_reports
     assert figures["frames_dropped"] == 0 and figures["fps"] > 0
     assert set(figures["stages_ms"]) == {"read", "landmarks", "occlusion", "swap", "blend"}
     assert figures["latency_ms"]["p50"] > 0 and figures["machine"]["cpu"]
+
+
+def test_a_picture_in_gives_the_swapped_picture_out(demo_model, tmp_path, capsys):
+    photo, out = ensure_samples()["man-photo"], tmp_path / "swapped.png"
+    assert main(["live", "--model", str(demo_model), "--source", str(photo), "--output", str(out)]) == 0
+    assert f"sink image {out}" in capsys.readouterr().err
+    before, after = cv2.imread(str(photo)), cv2.imread(str(out))
+    assert after.shape == before.shape and np.abs(after.astype(int) - before).mean() > 1
+    assert [path.name for path in tmp_path.iterdir()] == ["swapped.png"]
 
 
 def test_frames_without_a_face_pass_through_unchanged_and_faces_change_only_near_the_face(
@@ -143,6 +157,11 @@ def test_a_camera_faster_than_the_pipeline_drops_stale_frames_instead_of_queuein
         ),
         (["--source", "{woman}", "--max-faces", "0"], "max faces must be 1..8"),
         (["--source", "{woman}", "--output", "{tmp}/out.avi"], "--output expects a .mp4 or .mkv file"),
+        (["--source", "{woman}", "--output", "{tmp}/out.png"], "it takes a picture --source; for video give"),
+        (
+            ["--source", "{photo}", "--output", "{tmp}/out.mp4"],
+            "is a picture: --output expects an image file",
+        ),
         (["--source", "{woman}", "--report", "{tmp}"], "--report expects a file"),
         (["--source", "{woman}", "--blend-device", "cuda"], "--blend-device cuda needs a model running on"),
     ],
@@ -152,7 +171,8 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(
 ):
     (tmp_path / "notes.txt").write_text("not a video")
     (tmp_path / "garbage.onnx").write_bytes(b"\x00garbage" * 20)
-    filled = [a.format(tmp=tmp_path, woman=sample_paths["woman"]) for a in arguments]
+    photo = ensure_samples()["man-photo"]
+    filled = [a.format(tmp=tmp_path, woman=sample_paths["woman"], photo=photo) for a in arguments]
     model = [] if "--model" in filled else ["--model", str(demo_model)]
     assert main(["live", *model, *filled]) == 1
     assert message in one_line_error(capsys)
