@@ -19,6 +19,7 @@ from importlib import metadata
 from types import MappingProxyType
 
 from stream.errors import SwapcamError
+from stream.native_logs import NativeLogFilter, quiet_environment
 
 # name → (module, one-line summary shown by `swapcam --help`)
 COMMANDS = MappingProxyType(
@@ -50,6 +51,7 @@ COMMANDS = MappingProxyType(
 )
 
 EXIT_ERROR, EXIT_INTERRUPTED = 1, 130
+VERBOSE = "--verbose"
 
 
 def version() -> str:
@@ -96,6 +98,16 @@ def _first_interrupt_only(stay_deaf: bool) -> Iterator[None]:
             signal.signal(signal.SIGINT, previous)
 
 
+@contextlib.contextmanager
+def _native_logs(quiet: bool) -> Iterator[None]:
+    """Routine native log lines filtered out (``stream.native_logs``) unless not ``quiet``."""
+    if not quiet:
+        yield
+        return
+    with NativeLogFilter():
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     stay_deaf = argv is None  # the process's own command line, not a caller's list
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -104,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     name = argv[0]
     module_name, summary = COMMANDS[name]
+    if VERBOSE not in argv[1:]:
+        quiet_environment()  # before any native library loads
     module = importlib.import_module(module_name)
     parser = argparse.ArgumentParser(
         prog=f"swapcam {name}",
@@ -111,9 +125,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     module.configure(parser)
+    parser.add_argument(
+        VERBOSE,
+        action="store_true",
+        help="also show the native libraries' routine log lines (MediaPipe, TensorFlow Lite, OpenCV, FFmpeg)",
+    )
     args = parser.parse_args(argv[1:])
     try:
-        with _first_interrupt_only(stay_deaf):
+        with _first_interrupt_only(stay_deaf), _native_logs(quiet=not args.verbose):
             return int(module.run(args))
     except SwapcamError as error:
         print(f"swapcam {name}: error: {error}", file=sys.stderr)
