@@ -6,6 +6,7 @@ a missing piece, because reporting missing pieces is the point.
 
 import glob
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,24 +56,48 @@ def tiny_onnx_model() -> bytes:
     return bytes(model.SerializeToString())
 
 
+# The execution providers a face swap can use, in the order `auto` prefers them; others (Azure's, say) are
+# not shown.
+SWAP_PROVIDERS = (
+    "TensorrtExecutionProvider",
+    "CUDAExecutionProvider",
+    "DmlExecutionProvider",
+    "CoreMLExecutionProvider",
+    "CPUExecutionProvider",
+)
+
+
 def provider_findings() -> list[Finding]:
-    """Each execution provider onnxruntime lists, tried alone on a tiny model: listed is not loadable."""
+    """Each execution provider onnxruntime lists that a face swap can use (``SWAP_PROVIDERS``), tried
+    alone on a tiny model: listed is not loadable."""
     try:
         import onnxruntime as ort
     except ImportError as error:
         return [Finding("onnxruntime", f"not installed ({error})", ok=False)]
+    return [
+        Finding("onnxruntime", f"{ort.__version__} {provider}: {detail}", ok=detail == "loads")
+        for provider, detail in provider_loads().items()
+    ]
+
+
+def provider_loads() -> dict[str, str]:
+    """provider → "loads", or how it fails, for the ``SWAP_PROVIDERS`` onnxruntime lists (none without
+    onnxruntime)."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return {}
     model = tiny_onnx_model()
-    found = []
-    for provider in ort.get_available_providers():
+    found = {}
+    for provider in (name for name in ort.get_available_providers() if name in SWAP_PROVIDERS):
         options = ort.SessionOptions()
         options.log_severity_level = 4
         try:
             session = ort.InferenceSession(model, options, providers=[provider])
-            loaded = session.get_providers()[0] == provider
-            detail = "loads" if loaded else f"falls back to {session.get_providers()[0]}"
+            loaded = session.get_providers()[0]
+            found[provider] = "loads" if loaded == provider else f"falls back to {loaded}"
         except Exception as error:  # onnxruntime raises provider-specific types
-            loaded, detail = False, f"fails to load: {str(error).splitlines()[0]}"
-        found.append(Finding("onnxruntime", f"{ort.__version__} {provider}: {detail}", ok=loaded))
+            found[provider] = f"fails to load: {str(error).splitlines()[0]}"
     return found
 
 
@@ -147,3 +172,47 @@ def backend_findings(model: Path) -> list[Finding]:
         return [Finding("backend", f"auto runs {model.name} with {backend.describe()}: {choice.reason}")]
     finally:
         backend.close()
+
+
+def requested_findings(backend: str | None, device: str | None) -> list[Finding]:
+    """Whether the ``backend`` and/or ``device`` (cpu or cuda) asked about can run here."""
+    loads = {provider for provider, detail in provider_loads().items() if detail == "loads"}
+    checks: dict[tuple[str, str], Callable[[], bool]] = {
+        ("onnxruntime", "cpu"): lambda: "CPUExecutionProvider" in loads,
+        ("onnxruntime", "cuda"): lambda: bool(loads & {"CUDAExecutionProvider", "TensorrtExecutionProvider"}),
+        ("tensorrt", "cuda"): _tensorrt_loads,
+        ("torch", "cpu"): lambda: _torch_cuda() is not None,
+        ("torch", "cuda"): lambda: bool(_torch_cuda()),
+    }
+    wanted = [
+        (name, kind)
+        for name, kind in checks
+        if (backend is None or name == backend) and (device is None or kind == device)
+    ]
+    if not wanted:
+        return [Finding("requested", f"{backend} does not run on {device}", ok=False)]
+    running = [f"{name} on {kind}" for name, kind in wanted if checks[name, kind]()]
+    asked = " on ".join(part for part in (backend, device) if part)
+    verdict = f"runs here ({', '.join(running)})" if running else "cannot run here"
+    return [Finding("requested", f"{asked}: {verdict}", ok=bool(running))]
+
+
+def _tensorrt_loads() -> bool:
+    from stream.backends.engine_file import cuda_runtime, current_target, require_tensorrt
+
+    try:
+        require_tensorrt()
+        cuda_runtime()
+        current_target()
+    except SwapcamError:
+        return False
+    return True
+
+
+def _torch_cuda() -> bool | None:
+    """Whether torch sees a CUDA GPU; None without torch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return bool(torch.cuda.is_available())

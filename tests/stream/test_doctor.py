@@ -1,3 +1,5 @@
+import pytest
+
 from stream import doctor
 from stream.cli import main
 
@@ -45,3 +47,28 @@ def test_doctor_command_reports_the_machine_and_the_backend_for_a_model(exported
     assert "auto runs model.onnx with onnxruntime (CPUExecutionProvider, fp32)" in out
     assert main(["doctor", "--model", str(tmp_path / "none.onnx")]) == 1  # the model asked about cannot run
     assert "! backend" in capsys.readouterr().out
+
+
+def test_only_providers_a_face_swap_can_use_are_listed(monkeypatch):
+    import onnxruntime as ort
+
+    listed = ["AzureExecutionProvider", "CPUExecutionProvider"]
+    monkeypatch.setattr(ort, "get_available_providers", lambda: listed)
+    assert list(doctor.provider_loads()) == ["CPUExecutionProvider"]
+    assert not any("Azure" in finding.text for finding in doctor.provider_findings())
+
+
+@pytest.mark.parametrize(
+    ("arguments", "code", "line"),
+    [
+        (["--backend", "onnxruntime"], 0, "  requested       onnxruntime: runs here (onnxruntime on cpu)"),
+        (["--device", "cpu"], 0, "  requested       cpu: runs here (onnxruntime on cpu, torch on cpu)"),
+        (["--backend", "tensorrt"], 1, "! requested       tensorrt: cannot run here"),
+        (["--backend", "tensorrt", "--device", "cpu"], 1, "! requested       tensorrt does not run on cpu"),
+    ],
+)
+def test_a_backend_or_device_asked_for_sets_the_exit_code(arguments, code, line, capsys, monkeypatch):
+    monkeypatch.setattr(doctor, "_tensorrt_loads", lambda: False)  # as on this machine, whatever it has
+    monkeypatch.setattr(doctor, "camera_findings", lambda: [])
+    assert main(["doctor", *arguments]) == code
+    assert line.split() in [printed.split() for printed in capsys.readouterr().out.splitlines()]
