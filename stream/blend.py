@@ -225,6 +225,15 @@ def face_roi(matrix: Affine, size: int, frame_shape: tuple[int, ...]) -> Roi:
     )
 
 
+def scaled_about_centre(matrix: Affine, scale: float, size: int) -> Affine:
+    """The frame → crop ``matrix`` that pastes a (size, size) crop ``scale`` times as large, about its
+    centre: crop point c + (u - c) / scale is sampled where ``matrix`` would sample u."""
+    if scale == 1.0:
+        return matrix
+    centre = (size - 1) / 2
+    return np.asarray(matrix, np.float64) / scale + np.array([[0.0, 0.0, centre * (1 - 1 / scale)]] * 2)
+
+
 def prepare_alpha(mask: SwapMask, options: BlendOptions) -> AlphaMask:
     """(R, R) blend weights: the model's mask eroded, then feathered."""
     erode_px, feather_px = options.radii_px(mask.shape[0])
@@ -266,6 +275,7 @@ def paste_face(  # noqa: PLR0917 - the fields of a stream.packet.Face, in that o
     and ``matrix`` the frame → crop affine that made it. A face wholly outside the frame changes nothing.
     """
     _check_face(frame, swapped, mask, crop, matrix)
+    matrix = scaled_about_centre(matrix, options.scale, mask.shape[0])
     roi = face_roi(matrix, mask.shape[0], frame.shape)
     x0, y0, x1, y1 = roi
     if x0 >= x1 or y0 >= y1:

@@ -32,6 +32,7 @@ from stream.backends import (
 from stream.blend import warm_up
 from stream.blend_options import BlendOptions
 from stream.capture import Source, VideoFileSource
+from stream.controls import LiveControls, LiveSettings
 from stream.metrics import RunLog, format_rolling, rolling
 from stream.occlusion import OcclusionStage
 from stream.packet import FramePacket
@@ -127,23 +128,30 @@ def build_pipeline(
     gpu: GpuSwapper | None = None,
     watch: SwapWatch | None = None,
     occlusion: Callable[[FramePacket], FramePacket] | None = None,
+    controls: LiveControls | None = None,
 ) -> Pipeline:
     """The one function that wires stages: capture → landmarks [→ occlusion] → swap → blend → sinks, or
-    with ``gpu`` (crop, swap and paste-back on a CUDA device) capture → landmarks → cuda → sinks."""
+    with ``gpu`` (crop, swap and paste-back on a CUDA device) capture → landmarks → cuda → sinks.
+    ``controls`` (default: fixed at ``options``) are read once per frame."""
+
+    controls = controls or LiveControls(LiveSettings(overlay=options.overlay, blend=options.blend))
 
     def overlay() -> list[str]:
-        return [format_rolling(recent_figures(log))]
+        stats = [format_rolling(recent_figures(log))] if controls.settings().overlay else []
+        return stats + list(controls.message())
 
-    annotate = (options.label, overlay if options.overlay else None)
+    def swapping() -> bool:
+        return controls.settings().swap
+
     stages = [Stage("landmarks", landmarks)]
     if occlusion is not None and gpu is None:
         stages.append(Stage("occlusion", occlusion))
     if gpu is not None:
-        stages.append(Stage("cuda", cuda_stage(gpu, *annotate)))
+        stages.append(Stage("cuda", cuda_stage(gpu, options.label, overlay, swapping)))
     else:
         stages += [
-            Stage("swap", swap_stage(backend, watch)),
-            Stage("blend", blend_stage(options.blend, *annotate)),
+            Stage("swap", swap_stage(backend, watch, swapping)),
+            Stage("blend", blend_stage(lambda: controls.settings().blend, options.label, overlay)),
         ]
     return Pipeline(source.read, stages, deliver_to(sinks, log, on_delivered), live=source.live)
 
@@ -156,11 +164,12 @@ def run_live(
     *,
     progress: Callable[[], None] | None = None,
     idle: Callable[[], None] | None = None,
+    controls: LiveControls | None = None,
 ) -> LiveResult:
     """Run until the source ends, Ctrl-C or a stop request; raises a stage's error.
 
     Ctrl-C stops every thread and returns the figures so far, marked ``interrupted``. ``idle`` runs on this
-    thread while it waits (the preview window's event loop).
+    thread while it waits (the preview window's event loop); ``controls`` change settings as it runs.
     """
     choice = choose_backend(options.model, options.backend)
     say(f"backend {choice.name}: {choice.reason}")
@@ -171,6 +180,11 @@ def run_live(
         gpu = _open_gpu_swapper(backend, options, say)
         if gpu is not None:
             owned.callback(gpu.close)
+            if controls is not None:
+                say(
+                    "live keys: with paste-back on the GPU, s (swap) and o (overlay) apply; the "
+                    "paste-back keys need --blend-device cpu"
+                )
         else:
             say("loading the blend kernels (compiled once, then cached)")
             warm_up()
@@ -196,6 +210,7 @@ def run_live(
             gpu=gpu,
             watch=watch_first_faces(say),
             occlusion=occlusion,
+            controls=controls,
         )
         interrupted = False
         with pipeline:

@@ -9,7 +9,7 @@ window does when q or Esc is pressed.
 import os
 import platform
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Protocol
@@ -145,16 +145,17 @@ def require_display(what: str, instead: str) -> None:
 
 
 class PreviewSink(OwnedResource):
-    """A window showing the output; q, Esc or closing the window ends the run with ``StopRequested``.
+    """A window showing the output; q, Esc or closing the window ends the run with ``StopRequested``, and
+    every other key goes to ``on_key`` (the live controls, ``stream.controls``).
 
     HighGUI wants one thread, the main one on macOS: ``send`` (the pipeline's deliver thread) only hands
     the newest frame over, and ``pump`` (the main thread, while it waits for the pipeline) shows it and
     reads the keyboard.
     """
 
-    def __init__(self, title: str = "swapcam") -> None:
+    def __init__(self, title: str = "swapcam", on_key: Callable[[int], None] = lambda code: None) -> None:
         require_display("a preview window", "record with an output file instead")
-        self.title = title
+        self.title, self._on_key = title, on_key
         self._pending: BGRFrame | None = None
         self._lock = threading.Lock()
         self._shown = self._quit = False
@@ -177,14 +178,15 @@ class PreviewSink(OwnedResource):
             self._shown = True
         if not self._shown:
             return
-        if (cv2.waitKey(1) & 0xFF) in QUIT_KEYS or cv2.getWindowProperty(
-            self.title, cv2.WND_PROP_VISIBLE
-        ) < 1:
+        key = cv2.waitKey(1)
+        if (key & 0xFF) in QUIT_KEYS or cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1:
             self._quit = True
             raise StopRequested
+        if key >= 0:
+            self._on_key(key & 0xFF)
 
     def describe(self) -> str:
-        return f"preview window {self.title!r} (q or Esc quits)"
+        return f"preview window {self.title!r} (q or Esc quits, h lists the live keys)"
 
     def _release(self) -> None:
         if self._shown:

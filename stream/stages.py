@@ -91,11 +91,14 @@ def watch_first_faces(warn: Callable[[str], None], count: int = 30) -> SwapWatch
     return watch
 
 
-def swap_stage(backend: SwapBackend, watch: SwapWatch | None = None) -> Callable[[FramePacket], FramePacket]:
-    """All faces of a frame in one batched call; ``watch`` sees every batch (crops, faces, masks)."""
+def swap_stage(
+    backend: SwapBackend, watch: SwapWatch | None = None, enabled: Callable[[], bool] = lambda: True
+) -> Callable[[FramePacket], FramePacket]:
+    """All faces of a frame in one batched call; ``watch`` sees every batch (crops, faces, masks). While
+    ``enabled()`` is false (swap toggled off) faces pass unswapped, so nothing is pasted."""
 
     def swap(packet: FramePacket) -> FramePacket:
-        if not packet.faces:
+        if not packet.faces or not enabled():
             return packet
         crops = [face.crop for face in packet.faces if face.crop is not None]
         if len(crops) != len(packet.faces):
@@ -114,15 +117,17 @@ def swap_stage(backend: SwapBackend, watch: SwapWatch | None = None) -> Callable
 
 
 def blend_stage(
-    options: BlendOptions, label: bool, overlay: Callable[[], Sequence[str]] | None
+    options: Callable[[], BlendOptions], label: bool, overlay: Callable[[], Sequence[str]]
 ) -> Callable[[FramePacket], FramePacket]:
-    """Paste every swapped face into the frame in place, then the disclosure label and the overlay."""
+    """Paste every swapped face into the frame in place with the ``options()`` of the moment (live
+    controls change them), then the disclosure label and the ``overlay()`` lines."""
 
     def blend(packet: FramePacket) -> FramePacket:
+        now = options()
         for face in packet.faces:
             if face.swapped is not None and face.mask is not None and face.crop is not None:
                 mask = uncovered(face.mask, face.occlusion)
-                paste_face(packet.frame, face.swapped, mask, face.crop, face.matrix, options)
+                paste_face(packet.frame, face.swapped, mask, face.crop, face.matrix, now)
         return _annotate(packet, label, overlay)
 
     return blend
@@ -131,21 +136,22 @@ def blend_stage(
 def cuda_stage(
     swapper: Callable[[BGRFrame, Sequence[Affine]], None],
     label: bool,
-    overlay: Callable[[], Sequence[str]] | None,
+    overlay: Callable[[], Sequence[str]],
+    enabled: Callable[[], bool] = lambda: True,
 ) -> Callable[[FramePacket], FramePacket]:
-    """Crop, swap and paste back every face on the GPU (``stream.gpu.swapper``), then label and overlay."""
+    """Crop, swap and paste back every face on the GPU (``stream.gpu.swapper``) while ``enabled()``, then
+    label and overlay."""
 
     def swap_on_gpu(packet: FramePacket) -> FramePacket:
-        if packet.faces:
+        if packet.faces and enabled():
             swapper(packet.frame, [face.matrix for face in packet.faces])
         return _annotate(packet, label, overlay)
 
     return swap_on_gpu
 
 
-def _annotate(packet: FramePacket, label: bool, overlay: Callable[[], Sequence[str]] | None) -> FramePacket:
-    if overlay is not None:
-        draw_overlay(packet.frame, overlay())
+def _annotate(packet: FramePacket, label: bool, overlay: Callable[[], Sequence[str]]) -> FramePacket:
+    draw_overlay(packet.frame, overlay())
     if label:
         draw_label(packet.frame)
     return packet

@@ -58,6 +58,7 @@ CASES = [
     ("export", "onnx {ckpt} --out {dir}/m.onnx --opset -1", "--opset must be"),
     ("export", "onnx {ckpt} --out {dir}/m.onnx --opset 5", "--opset must be"),
     ("live", "--source {in} --erode 0.5", "--erode must be 0..0.25 of the crop side, got 0.5"),
+    ("live", "--source {in} --face-scale 2", "--face-scale must be 0.8..1.25, got 2.0"),
     ("eval", "--source {in} --swapped {in} --out {dir}/eval --feather nan", "--feather must be 0..0.25"),
 ]
 

@@ -3,7 +3,13 @@
 
 import argparse
 
-from stream.blend_options import COLOUR_TRANSFERS, INTERPOLATIONS, MAX_MASK_FRACTION, BlendOptions
+from stream.blend_options import (
+    COLOUR_TRANSFERS,
+    INTERPOLATIONS,
+    MAX_MASK_FRACTION,
+    SCALE_RANGE,
+    BlendOptions,
+)
 
 
 def add_blend_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +45,14 @@ def add_blend_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"how the face is resampled into the frame: bicubic keeps more fine detail, bilinear costs "
         f"less time (default {defaults.interpolation})",
     )
+    group.add_argument(
+        "--face-scale",
+        type=float,
+        default=defaults.scale,
+        metavar="FACTOR",
+        help=f"paste the swapped face this much larger or smaller, {SCALE_RANGE[0]}..{SCALE_RANGE[1]} "
+        f"(default {defaults.scale:g})",
+    )
 
 
 def blend_options(args: argparse.Namespace) -> BlendOptions:
@@ -47,7 +61,12 @@ def blend_options(args: argparse.Namespace) -> BlendOptions:
 
     try:
         return BlendOptions(
-            erode=args.erode, feather=args.feather, colour=args.colour, interpolation=args.interpolation
+            erode=args.erode,
+            feather=args.feather,
+            colour=args.colour,
+            interpolation=args.interpolation,
+            scale=args.face_scale,
         )
-    except ValueError as error:  # its message starts with the field's name, which is the option's
-        raise SwapcamError(f"--{error}") from error
+    except ValueError as error:  # its message starts with the field's name; the option's is that, or face-
+        message = str(error)
+        raise SwapcamError(f"--{'face-' if message.startswith('scale') else ''}{message}") from error

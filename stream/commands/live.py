@@ -23,6 +23,7 @@ from stream.commands.blend_args import add_blend_arguments, blend_options
 
 if TYPE_CHECKING:
     from stream.capture import Source
+    from stream.controls import LiveControls
     from stream.sinks import Sink
 
 BACKENDS = ("auto", "onnxruntime", "tensorrt", "torch")
@@ -55,7 +56,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--vcam-device", help="virtual webcam device, e.g. /dev/video10 (default: first free)"
     )
-    parser.add_argument("--preview", action="store_true", help="show a preview window (q or Esc quits)")
+    parser.add_argument(
+        "--preview",
+        action="store_true",
+        help="show a preview window: q or Esc quits, h lists the keys that change the swap as it runs",
+    )
     parser.add_argument(
         "--output",
         type=Path,
@@ -96,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
     size_thread_pools(torch_pools=False)  # torch, when a checkpoint runs, is sized by its backend
     from stream.capture import CaptureOptions, open_source
     from stream.cli import EXIT_INTERRUPTED
+    from stream.controls import LiveControls, LiveSettings
     from stream.errors import SwapcamError
     from stream.live import LiveOptions, run_live
     from stream.sinks import PreviewSink
@@ -131,11 +137,18 @@ def run(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         source = stack.enter_context(open_source(args.camera, args.source, capture, say))
         say(f"source {source.describe()}")
-        sinks = _open_sinks(args, source, say, stack)
+        controls = LiveControls(LiveSettings(overlay=options.overlay, blend=options.blend))
+        sinks = _open_sinks(args, source, say, stack, controls)
         progress = _progress_bar(source, args, stack)
         previews = [sink.pump for sink in sinks if isinstance(sink, PreviewSink)]
         result = run_live(
-            source, sinks, options, say, progress=progress, idle=previews[0] if previews else None
+            source,
+            sinks,
+            options,
+            say,
+            progress=progress,
+            idle=previews[0] if previews else None,
+            controls=controls if previews else None,
         )
     summary = _summary_line(result.figures, result.backend, paced=source.live or args.realtime)
     say(("interrupted: " if result.interrupted else "") + summary)
@@ -191,7 +204,11 @@ def _demo_model(say: Callable[[str], None]) -> Path:
 
 
 def _open_sinks(
-    args: argparse.Namespace, source: "Source", say: Callable[[str], None], stack: ExitStack
+    args: argparse.Namespace,
+    source: "Source",
+    say: Callable[[str], None],
+    stack: ExitStack,
+    controls: "LiveControls",
 ) -> list["Sink"]:
     """Open the sinks asked for, each owned by ``stack`` at once: a later failure closes earlier ones."""
     from stream.sinks import NullSink, PreviewSink, VirtualCameraSink
@@ -201,7 +218,7 @@ def _open_sinks(
     if args.vcam:
         openers.append(lambda: VirtualCameraSink(width, height, source.fps, device=args.vcam_device))
     if args.preview:
-        openers.append(lambda: PreviewSink("swapcam"))
+        openers.append(lambda: PreviewSink("swapcam", on_key=controls.key))
     if args.output is not None:
         openers.append(lambda: _file_sink(args.output, source, say))
     if not openers:

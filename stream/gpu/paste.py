@@ -105,6 +105,9 @@ def shifted(matrix: Affine, x0: int, y0: int) -> Affine:
     return moved
 
 
-def both_ways(matrices: list[Affine]) -> NDArray[np.float64]:
-    """(N, 2, 2, 3): each region → crop matrix and its inverse, crop → region, to upload in one copy."""
-    return np.stack([np.stack([matrix, invert_affine(matrix)]) for matrix in matrices])
+def both_ways(matrices: list[Affine], paste: list[Affine] | None = None) -> NDArray[np.float64]:
+    """(N, 2, 2, 3), to upload in one copy: each face's region → crop matrix for the paste-back (``paste``,
+    default ``matrices``: the face pasted as it was cut) and the inverse of ``matrices``, crop → region,
+    for the cut."""
+    pasted = matrices if paste is None else paste
+    return np.stack([np.stack([out, invert_affine(cut)]) for out, cut in zip(pasted, matrices, strict=True)])

@@ -17,7 +17,7 @@ from functools import partial
 import numpy as np
 import torch
 
-from stream.blend import Roi, face_roi
+from stream.blend import Roi, face_roi, scaled_about_centre
 from stream.blend_options import BlendOptions
 from stream.gpu.colour import transfer_colour
 from stream.gpu.graphs import capture
@@ -74,6 +74,7 @@ class CudaSwapper(OwnedResource):
 
     def __init__(self, swap: DeviceSwap, size: int, options: BlendOptions, device: torch.device) -> None:
         self._size, self._device, self._interpolation = size, device, options.interpolation
+        self._scale = options.scale
         self._stream = torch.cuda.Stream(device)
         self._pinned = torch.empty(0, dtype=torch.uint8).pin_memory()
         taps = gaussian_taps(options.radii_px(size)[1]).to(device)
@@ -84,10 +85,11 @@ class CudaSwapper(OwnedResource):
     def __call__(self, frame: BGRFrame, matrices: Sequence[Affine]) -> None:
         """Swap every face of ``frame`` in place."""
         self._check_open()
-        x0, y0, x1, y1 = union_roi(matrices, self._size, frame.shape)
+        pasted = [scaled_about_centre(matrix, self._scale, self._size) for matrix in matrices]
+        x0, y0, x1, y1 = union_roi([*matrices, *pasted], self._size, frame.shape)  # cut from and pasted to
         if x1 - x0 < 2 or y1 - y0 < 2:
             return
-        both = both_ways([shifted(matrix, x0, y0) for matrix in matrices])
+        both = both_ways([shifted(m, x0, y0) for m in matrices], [shifted(m, x0, y0) for m in pasted])
         shape = (y1 - y0, x1 - x0, 3)
         staging = self._staging(both.nbytes + shape[0] * shape[1] * shape[2])  # one upload: matrices, region
         staging[: both.nbytes].numpy().view(np.float64)[:] = both.ravel()

@@ -313,6 +313,23 @@ def test_paste_back_puts_a_crop_where_align_cut_it_from():
     assert error < 0.5 and half_pixel_off > 2.0
 
 
+@pytest.mark.parametrize("scale", [0.8, 1.0, 1.25])
+def test_face_scale_grows_the_pasted_face_about_the_crops_centre(scale):
+    face = np.zeros((64, 64, 3), np.float32)
+    face[31:34, 40:43] = 1.0  # a bright square centred on crop pixel (41, 32); the centre is (31.5, 31.5)
+    frame = np.zeros((300, 300, 3), np.uint8)
+    matrix = np.array(
+        [[1.0, 0.0, -100.0], [0.0, 1.0, -100.0]]
+    )  # crop (u, v) sits at frame (u + 100, v + 100)
+    options = BlendOptions(erode=0, feather=0, colour="none", scale=scale)
+    blend.paste_face(frame, face, np.ones((64, 64), np.float32), frame[:64, :64].copy(), matrix, options)
+    weight = frame[..., 0].astype(float)
+    ys, xs = np.mgrid[:300, :300]
+    centroid = (xs * weight).sum() / weight.sum(), (ys * weight).sum() / weight.sum()
+    expected = (100 + 31.5 + (41 - 31.5) * scale, 100 + 31.5 + (32 - 31.5) * scale)
+    assert np.allclose(centroid, expected, atol=0.05)  # 9.5 px off the centre in the crop: 9.5 * scale here
+
+
 def test_bicubic_paste_back_keeps_more_of_an_enlarged_face_than_bilinear():
     frame = textured_frame(9, noise=6.0)  # fine noise on smooth waves, like skin texture
     matrix = similarity(15, 0.65, (320, 180), 96)  # the face is 1.5x larger in the frame than in the crop

@@ -16,8 +16,9 @@ def test_no_options_give_the_pipeline_defaults():
 
 
 def test_every_option_reaches_the_blend_options():
-    options = parsed("--colour", "none", "--erode", "0.1", "--feather", "0", "--interpolation", "bilinear")
-    assert options == BlendOptions(erode=0.1, feather=0.0, colour="none", interpolation="bilinear")
+    options = parsed("--colour", "none", "--erode", "0.1", "--feather", "0", "--interpolation", "bilinear",
+                     "--face-scale", "1.1")  # fmt: skip
+    assert options == BlendOptions(erode=0.1, feather=0.0, colour="none", interpolation="bilinear", scale=1.1)
 
 
 def test_live_offers_them():

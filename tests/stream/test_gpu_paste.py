@@ -85,8 +85,10 @@ def cpu_paste(frame: np.ndarray, faces: list[dict], matrices: list[np.ndarray], 
     return out
 
 
-@pytest.mark.parametrize("colour", ["rct", "none"])
-def test_swap_region_equals_the_cpu_crop_and_paste_for_two_overlapping_faces_and_one_at_the_edge(colour):
+@pytest.mark.parametrize(("colour", "scale"), [("rct", 1.0), ("none", 1.0), ("rct", 1.2)])
+def test_swap_region_equals_the_cpu_crop_and_paste_for_two_overlapping_faces_and_one_at_the_edge(
+    colour, scale
+):
     frame = textured_frame(8)
     faces = [fake_face(128, seed) for seed in (21, 22, 23)]
     for k, face in enumerate(faces):  # faces with the contrast of a real one (RCT scales by its std)
@@ -94,13 +96,15 @@ def test_swap_region_equals_the_cpu_crop_and_paste_for_two_overlapping_faces_and
         face["swapped"] = (texture / np.float32(255)).astype(np.float32)
     matrices = [similarity(10, 0.6, (300, 170), 128), similarity(-20, 0.7, (380, 200), 128),
                 similarity(5, 0.8, (620, 20), 128)]  # fmt: skip
-    options = BlendOptions(colour=colour)
+    options = BlendOptions(colour=colour, scale=scale)
     expected = cpu_paste(frame, faces, matrices, options)
-    x0, y0, x1, y1 = swapper.union_roi(matrices, 128, frame.shape)
+    pasted = [blend.scaled_about_centre(matrix, scale, 128) for matrix in matrices]
+    x0, y0, x1, y1 = swapper.union_roi([*matrices, *pasted], 128, frame.shape)
     out = frame.copy()
     region = torch.from_numpy(out[y0:y1, x0:x1].copy())
     swap, seen = fixed_swap(faces)
-    both = torch.from_numpy(paste.both_ways([paste.shifted(matrix, x0, y0) for matrix in matrices]))
+    shift = functools.partial(paste.shifted, x0=x0, y0=y0)
+    both = torch.from_numpy(paste.both_ways([*map(shift, matrices)], [*map(shift, pasted)]))
     taps = paste.gaussian_taps(options.radii_px(128)[1])
     work = functools.partial(swapper.swap_faces, swap=swap, options=options, taps=taps)
     swapper.swap_region(region, both, work, 128, options.interpolation)
