@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from bench.report import write_report
-    from bench.suite import BenchOptions, run_bench
+    from bench.suite import STEPS, BenchOptions, run_bench
     from stream.errors import SwapcamError
 
     backends = frozenset(name.strip() for name in args.backends.split(",") if name.strip())
@@ -96,8 +96,7 @@ def run(args: argparse.Namespace) -> int:
                                backends=backends, max_faces=args.max_faces, quick=args.quick)  # fmt: skip
     except ValueError as error:
         raise SwapcamError(str(error)) from error
-    steps = 9 + (3 if checkpoint == model and _cuda() else 0)  # a checkpoint on CUDA adds CPU-paste runs
-    with tqdm(total=steps, unit="step", file=sys.stderr, bar_format="{n}/{total} {desc}") as bar:
+    with tqdm(total=STEPS, unit="step", file=sys.stderr, bar_format="{n}/{total} {desc}") as bar:
 
         def step(what: str) -> None:
             bar.set_description_str(what)
@@ -122,12 +121,6 @@ def _frame_size(text: str) -> tuple[int, int]:
     if not (width.isdigit() and height.isdigit() and 16 <= int(width) <= 7680 and 16 <= int(height) <= 4320):
         raise SwapcamError(f"--frame-size expects WIDTHxHEIGHT such as 1280x720, got {text!r}")
     return int(width), int(height)
-
-
-def _cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
 
 
 def _preset(preset: str) -> tuple[Path, Path]:

@@ -1,4 +1,4 @@
-"""The machine a benchmark ran on, with the GPU torch sees and the NVIDIA driver."""
+"""The machine a benchmark ran on, with the GPU torch sees (none without torch) and the NVIDIA driver."""
 
 from pathlib import Path
 
@@ -12,7 +12,9 @@ def driver() -> str | None:
 
 
 def machine() -> dict[str, object]:
-    import torch
-
+    try:
+        import torch
+    except ModuleNotFoundError:  # the light install: ONNX Runtime's providers are in the report's backends
+        return {**describe(None), "gpu_driver": driver(), "cuda": None}
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return {**describe(gpu), "gpu_driver": driver(), "cuda": torch.version.cuda}

@@ -17,6 +17,8 @@ from stream.backends import ONNX_SUFFIXES, choose_backend, device_swap, open_bac
 from stream.capture import VideoFileSource
 
 PACES = (30.0, 60.0)
+RUNS_PER_PACE = 3  # pipelined, a variant (without hand occlusion; on a GPU, with CPU paste-back), sequential
+STEPS = 3 + RUNS_PER_PACE * (1 + len(PACES))  # what ``run_bench`` tells its ``step`` callback, in all
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,8 @@ COMMANDS = MappingProxyType(
 
 EXIT_ERROR, EXIT_INTERRUPTED = 1, 130
 VERBOSE = "--verbose"
+# module → (what to tell the user, the pyproject extra that installs it), for the light install
+OPTIONAL_PARTS = MappingProxyType({"torch": ("torch", "train"), "dlib": ("dlib", "eval")})
 
 
 def version() -> str:
@@ -136,6 +138,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(module.run(args))
     except SwapcamError as error:
         print(f"swapcam {name}: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except ModuleNotFoundError as error:
+        if error.name not in OPTIONAL_PARTS:
+            raise
+        package, extra = OPTIONAL_PARTS[error.name]
+        print(
+            f"swapcam {name}: error: this needs {package}, which a plain `pip install swapcam` leaves out: "
+            f"pip install 'swapcam[{extra}]'",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     except KeyboardInterrupt:
         print(f"swapcam {name}: interrupted", file=sys.stderr)

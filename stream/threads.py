@@ -14,6 +14,7 @@ import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import ModuleType
 
 # Read by OpenMP and BLAS when their runtime loads: set before torch, numpy or cv2 is first imported.
 POOL_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
@@ -82,8 +83,8 @@ def export_pool_variables(plan: ThreadPlan, environment: dict[str, str] | None =
 
 
 def size_thread_pools(*, share: int = 1, torch_pools: bool = True) -> ThreadPlan:
-    """Apply a plan to this process: environment, OpenCV, and torch and Numba when asked (``torch_pools``:
-    False where torch must not be imported, as in ``swapcam live`` on an ONNX model)."""
+    """Apply a plan to this process: environment, OpenCV, and torch when asked and installed
+    (``torch_pools``: False where torch must not be imported, as in ``swapcam live`` on an ONNX model)."""
     plan = plan_threads(usable_cores(), share=share, busy=busy_cores())
     user = os.environ.get("OMP_NUM_THREADS", "")
     if user.isdigit() and int(user) > 0:
@@ -92,10 +93,18 @@ def size_thread_pools(*, share: int = 1, torch_pools: bool = True) -> ThreadPlan
     import cv2
 
     cv2.setNumThreads(plan.opencv)
-    if torch_pools:
-        import torch
-
+    torch = _torch() if torch_pools else None
+    if torch is not None:
         torch.set_num_threads(plan.compute)
         with contextlib.suppress(RuntimeError):  # allowed once, before any inter-op work has started
             torch.set_num_interop_threads(1)
     return plan
+
+
+def _torch() -> ModuleType | None:
+    """torch, or None where it is not installed (``pip install swapcam`` leaves it out; see the README)."""
+    try:
+        import torch
+    except ModuleNotFoundError:
+        return None
+    return torch

@@ -198,9 +198,19 @@ def _check_paths(args: argparse.Namespace) -> None:
 
 def _demo_model(say: Callable[[str], None]) -> Path:
     # The one path of `swapcam live` that imports torch: turning the shipped checkpoint into ONNX, once.
-    from export.demo import demo_onnx
+    from stream.errors import SwapcamError
 
-    return demo_onnx(say)
+    try:
+        from export.demo import demo_onnx
+
+        return demo_onnx(say)
+    except ModuleNotFoundError as error:
+        if error.name != "torch":
+            raise
+        raise SwapcamError(
+            "the demo model is exported to ONNX on first use, which needs torch: "
+            "pip install 'swapcam[train]', or give --model with an .onnx or .dfm file"
+        ) from error
 
 
 def _open_sinks(
