@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         return _glass(args)
     from tqdm import tqdm
 
-    from bench.report import write_report
+    from bench.report import headline, write_report
     from bench.suite import STEPS, BenchOptions, run_bench
     from stream.errors import SwapcamError
 
@@ -105,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
         report = run_bench(options, step)
     for path in write_report(report, args.out):
         print(path)
+    for line in headline(report):
+        print(f"swapcam bench: {line}", file=sys.stderr)
     return 0
 
 

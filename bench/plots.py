@@ -25,7 +25,7 @@ DEFAULT_FPS = 30.0  # the camera rate the stage bars are read against when no ru
 LOG_SPREAD = 10.0  # max / min latency above which the latency axis is logarithmic
 WIDTH_IN, DPI = 9.6, 100
 HIST_BINS = 60
-INTERVAL_STYLE = {"color": "0.3", "linestyle": "--", "linewidth": 1.0}
+INTERVAL_LINES = ("--", ":", "-.")  # one style per paced rate, so 30 and 60 fps tell apart
 
 
 def write_plots(report: Mapping, folder: Path) -> list[Path]:
@@ -41,7 +41,7 @@ def write_plots(report: Mapping, folder: Path) -> list[Path]:
 
 def plot_inference(report: Mapping) -> Figure:
     titles = ["Inference latency: histogram", "Inference latency: empirical CDF (dots: p50, p99)"]
-    figure, (hist_axes, cdf_axes) = new_figure(report, titles, height=4.2)
+    figure, (hist_axes, cdf_axes) = new_figure(report, titles, height=4.8)
     runs = [run for run in report.get("inference", []) if len(run.get("samples_ms", []))]
     if not runs:
         for axes in (hist_axes, cdf_axes):
@@ -66,7 +66,7 @@ def plot_inference(report: Mapping) -> Figure:
     hist_axes.set_ylabel("share of calls")
     cdf_axes.set_ylabel("share of calls ≤ x")
     cdf_axes.set_ylim(0, 1.02)
-    cdf_axes.legend(loc="lower right", fontsize=7)
+    figure.legend(loc="outside lower center", ncols=2, fontsize=7)  # below both: no curve hidden
     return figure
 
 
@@ -87,8 +87,8 @@ def plot_stages(report: Mapping) -> Figure:
     for row, total in zip(rows, left, strict=True):
         axes.text(total, row, f" {total:.1f} ms", va="center", fontsize=8)
     rates = paced_rates(runs) or [DEFAULT_FPS]
-    for fps in rates:
-        axes.axvline(1000 / fps, label=f"frame interval at {fps:g} fps", **INTERVAL_STYLE)
+    for fps, style in zip(rates, INTERVAL_LINES, strict=False):
+        axes.axvline(1000 / fps, label=f"frame interval at {fps:g} fps", **interval_style(style))
     axes.set_yticks(rows, [run_label(run) for run in runs])
     axes.invert_yaxis()
     axes.set_xlim(0, max(left.max(), 1000 / min(rates)) * 1.15)  # room for the totals
@@ -108,14 +108,18 @@ def plot_timeline(report: Mapping) -> Figure:
         timeline = np.asarray(run["timeline"], np.float64)
         label = f"{run_label(run)} (p50 {run['latency_ms']['p50']:.1f} ms)"
         axes.plot(timeline[:, 1], timeline[:, 2], linewidth=0.8, label=label)
-    for fps in paced_rates(runs):
-        axes.axhline(1000 / fps, label=f"frame interval at {fps:g} fps", **INTERVAL_STYLE)
+    for fps, style in zip(paced_rates(runs), INTERVAL_LINES, strict=False):
+        axes.axhline(1000 / fps, label=f"frame interval at {fps:g} fps", **interval_style(style))
     axes.set_ylim(bottom=0)
     axes.set_xlabel("time since the first frame (s)")
     axes.set_ylabel("latency (ms)")
     axes.grid(alpha=0.3)
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     return figure
+
+
+def interval_style(linestyle: str) -> dict[str, object]:
+    return {"color": "0.25", "linestyle": linestyle, "linewidth": 1.2}
 
 
 def new_figure(report: Mapping, titles: Sequence[str], height: float) -> tuple[Figure, Sequence[Axes]]:

@@ -78,6 +78,32 @@ def write_report(report: dict, folder: Path) -> list[Path]:
         raise SwapcamError(f"cannot write the report into {folder}: {error.strerror or error}") from error
 
 
+STAT_HEADERS = ("min ms", "p50 ms", "p95 ms", "p99 ms", "max ms")
+
+
+def _ratio_line(key: str, value: float) -> str:
+    """A ratio of the pipeline against the sequential baseline; above 1 the pipeline wins."""
+    line = f"- {key.replace('_', ' ')}: **{value}x**"
+    return line if value >= 1 else line + " (below 1: the sequential baseline did better in this run)"
+
+
+def headline(report: dict) -> list[str]:
+    """The figures a terminal shows when the bench ends: file-mode throughput, paced latency, inference."""
+    lines = []
+    for run in report["end_to_end"]:
+        if run["mode"] != "pipelined":
+            continue
+        latency = run["latency_ms"]
+        if run["pace_fps"]:
+            lines.append(f"paced at {run['pace_fps']:g} fps: capture→sink p50 {latency['p50']:.1f} ms, "
+                         f"p99 {latency['p99']:.1f} ms, {run['frames_dropped']} dropped")  # fmt: skip
+        else:
+            lines.append(f"as fast as possible: {run['fps']:.1f} fps")
+    batch_one = [entry for entry in report["inference"] if entry["batch"] == 1]
+    lines += [f"inference {entry['backend']}: p50 {entry['p50_ms']:.2f} ms" for entry in batch_one]
+    return lines
+
+
 def _row(cells: list[object]) -> str:
     return "| " + " | ".join(str(cell) for cell in cells) + " |"
 
@@ -128,12 +154,12 @@ def markdown(report: dict) -> str:
         lines.append(_row([f"{run['mode']}, {pace}", f"{run['fps']:.1f}", *(f"{latency[k]:.1f}" for k in
                                                                            ("p50", "p95", "p99", "max")),
                            run["frames_dropped"]]))  # fmt: skip
-    lines += ["", *(f"- {key.replace('_', ' ')}: **{value}x**" for key, value in report["ratios"].items())]
+    lines += ["", *(_ratio_line(key, value) for key, value in report["ratios"].items())]
     if any(run["mode"] == "pipelined, no hand occlusion" for run in report["end_to_end"]):
         lines.append("- the ratios compare the pipeline without the hand stage: the baseline has none either")
-    lines += ["", "## Stages, each alone", "", _row(["stage", "calls", "min", "p50", "p95", "p99", "max"])]
+    lines += ["", "## Stages, each alone", "", _row(["stage", "calls", *STAT_HEADERS])]
     lines += [_row(["---"] * 7), *(_row([s["stage"], *_stats(s)]) for s in report["stages"])]
-    lines += ["", "## Inference", "", _row(["backend", "batch", "calls", "min", "p50", "p95", "p99", "max"])]
+    lines += ["", "## Inference", "", _row(["backend", "batch", "calls", *STAT_HEADERS])]
     lines += [_row(["---"] * 8), *(_row([e["backend"], e["batch"], *_stats(e)]) for e in report["inference"])]
     lines += [f"- {note}" for note in report["inference_notes"]]
     found = report["floor"]

@@ -1,6 +1,7 @@
 """`swapcam bench --quick` end to end, and the pieces of the report that are pure functions."""
 
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -124,3 +125,25 @@ def test_glass_without_a_camera_or_display_is_a_one_line_error(capsys):
 def test_a_source_that_is_not_a_video_file_is_a_one_line_error(tmp_path, capsys):
     assert main(["bench", "--quick", "--source", str(tmp_path / "missing.mp4")]) == 1
     assert "--source expects a video file" in capsys.readouterr().err
+
+
+def test_the_markdown_tables_carry_units_and_a_losing_ratio_says_so():
+    from bench.report import _ratio_line, markdown
+
+    report = json.loads(Path("bench/results/cpu/report.json").read_text())
+    text = markdown(report)
+    assert "| stage | calls | min ms | p50 ms | p95 ms | p99 ms | max ms |" in text
+    assert "| backend | batch | calls | min ms | p50 ms |" in text
+    assert _ratio_line("throughput_pipelined_over_sequential", 1.59) == (
+        "- throughput pipelined over sequential: **1.59x**"
+    )
+    assert "(below 1: the sequential baseline did better in this run)" in _ratio_line("x", 0.8)
+
+
+def test_the_terminal_headline_gives_throughput_paced_latency_and_inference():
+    from bench.report import headline
+
+    lines = headline(json.loads(Path("bench/results/cpu/report.json").read_text()))
+    assert lines[0].startswith("as fast as possible: ") and lines[0].endswith(" fps")
+    assert any(line.startswith("paced at 30 fps: capture→sink p50 ") for line in lines)
+    assert any(line.startswith("inference onnxruntime (CPUExecutionProvider, fp32): p50 ") for line in lines)

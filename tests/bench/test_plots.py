@@ -129,3 +129,28 @@ def test_stages_come_in_pipeline_order_then_as_first_seen():
 )
 def test_latency_axis_is_logarithmic_beyond_a_tenfold_spread(samples, expected):
     assert wants_log([np.asarray(values) for values in samples]) is expected
+
+
+def test_each_paced_rate_gets_its_own_interval_line_style():
+    from bench.plots import plot_timeline
+
+    report = synthetic_report(frames=60)
+    report["end_to_end"][1]["pace_fps"] = 60.0
+    axes = plot_timeline(report).axes[0]
+    styles = {
+        line.get_label(): line.get_linestyle() for line in axes.get_lines() if "interval" in line.get_label()
+    }
+    assert (
+        set(styles) == {"frame interval at 30 fps", "frame interval at 60 fps"}
+        and len(set(styles.values())) == 2
+    )
+
+
+def test_the_inference_legend_sits_below_the_axes_not_on_the_curves():
+    from bench.plots import plot_inference
+
+    figure = plot_inference(synthetic_report(calls=50))
+    figure.canvas.draw()
+    (legend,) = figure.legends
+    box = legend.get_window_extent()
+    assert all(box.y1 <= axes.get_window_extent().y0 for axes in figure.axes)
