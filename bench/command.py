@@ -25,14 +25,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, help=".onnx, .engine or checkpoint (default: the demo model)")
     parser.add_argument(
         "--preset",
-        help="time an untrained model of this training preset (lite, df128, df256) instead of --model",
+        help="time an untrained model of this training preset (lite, df128, df256) instead of --model "
+        "(default: --model, or the demo model)",
     )
     parser.add_argument("--source", type=Path, help="video clip (default: the woman's sample clip)")
     parser.add_argument(
-        "--frame-size", metavar="WxH", help="resize the clip's frames to this size first, e.g. 1280x720"
+        "--frame-size",
+        metavar="WxH",
+        help="resize the clip's frames to this size first, e.g. 1280x720 (default: the clip's own size)",
     )
     parser.add_argument(
-        "--backends", default=",".join(BACKENDS), help=f"comma-separated subset of {','.join(BACKENDS)}"
+        "--backends",
+        default=",".join(BACKENDS),
+        help=f"comma-separated subset of {','.join(BACKENDS)} (default: all; those that cannot run the model "
+        "are named and skipped)",
     )
     parser.add_argument(
         "--max-faces", type=int, default=2, help="the second inference batch size (default 2)"
@@ -46,10 +52,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     glass.add_argument("--camera", type=int, required=True, metavar="N", help="camera index")
     glass.add_argument("--model", dest="glass_model", type=Path, help="model (default: --model, or the demo)")
     glass.add_argument("--seconds", type=float, default=10.0, help="how long to measure (default 10)")
-    glass.add_argument("--backend", choices=("auto", *BACKENDS), default="auto", help="inference backend")
-    glass.add_argument("--width", type=int, help="requested camera frame width")
-    glass.add_argument("--height", type=int, help="requested camera frame height")
-    glass.add_argument("--fps", type=float, help="requested camera frame rate")
+    glass.add_argument(
+        "--backend", choices=("auto", *BACKENDS), default="auto", help="inference backend (default auto)"
+    )
+    glass.add_argument("--width", type=int, help="requested camera frame width (default: the camera's)")
+    glass.add_argument("--height", type=int, help="requested camera frame height (default: the camera's)")
+    glass.add_argument("--fps", type=float, help="requested camera frame rate (default: the camera's)")
 
 
 def run(args: argparse.Namespace) -> int:

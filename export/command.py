@@ -30,7 +30,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "run", type=Path, metavar="RUN", help="run folder (its latest checkpoint) or checkpoint file"
     )
     onnx.add_argument("--out", required=True, type=Path, help="the .onnx file to write")
-    onnx.add_argument("--direction", choices=("a2b", "b2a"), default="a2b", help="a2b: A's face in, B's out")
+    onnx.add_argument(
+        "--direction", choices=("a2b", "b2a"), default="a2b", help="a2b: A's face in, B's out (default a2b)"
+    )
     onnx.add_argument("--fp16", action="store_true", help="float16 weights and I/O")
     onnx.add_argument("--opset", type=int, default=17, help="ONNX opset, 9..21 (default 17)")
     dfm = actions.add_parser("dfm", help="checkpoint or run folder → .dfm (DeepFaceLive, FaceFusion)")
@@ -38,7 +40,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "run", type=Path, metavar="RUN", help="run folder (its latest checkpoint) or checkpoint file"
     )
     dfm.add_argument("--out", required=True, type=Path, help="the .dfm file to write")
-    dfm.add_argument("--direction", choices=("a2b", "b2a"), default="a2b", help="a2b: A's face in, B's out")
+    dfm.add_argument(
+        "--direction", choices=("a2b", "b2a"), default="a2b", help="a2b: A's face in, B's out (default a2b)"
+    )
     dfm.add_argument("--opset", type=int, default=17, help="ONNX opset, 12..18 (default 17)")
     dfm.add_argument(
         "--force",
@@ -46,10 +50,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="export a model trained on faces of another alignment (DeepFaceLive will misplace the face)",
     )
     verify = actions.add_parser("verify", help="check an ONNX file against the swapcam model contract")
-    verify.add_argument("model", type=Path, metavar="FILE.onnx")
+    verify.add_argument("model", type=Path, metavar="FILE.onnx", help="the exported model to check")
     verify.add_argument("--run", type=Path, help="also check parity against this run or checkpoint")
     engine = actions.add_parser("engine", help="ONNX → TensorRT engine (NVIDIA GPU and TensorRT needed)")
-    engine.add_argument("model", type=Path, metavar="FILE.onnx")
+    engine.add_argument("model", type=Path, metavar="FILE.onnx", help="the exported model to compile")
     engine.add_argument("--out", required=True, type=Path, help="the .engine file to write")
     engine.add_argument("--fp16", action="store_true", help="half-precision engine")
     engine.add_argument(

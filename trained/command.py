@@ -40,7 +40,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--batch", type=int, default=16, help=f"faces per identity per step, {span('--batch')} (default 16)"
     )
     length = parser.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=int, help=f"train until this total step count ({span('--steps')})")
+    length.add_argument(
+        "--steps",
+        type=int,
+        help=f"train until this total step count ({span('--steps')}; default: --minutes, or until Ctrl-C)",
+    )
     length.add_argument(
         "--minutes", type=float, help=f"train for this long, {span('--minutes')} (default: until Ctrl-C)"
     )
@@ -99,14 +103,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--augment-on",
         default="auto",
         choices=("auto", "cpu", "device"),
-        help="where batches are augmented: auto (on the GPU when training on one, else the CPU), cpu, device",
+        help="where batches are augmented: auto (on the GPU when training on one, else the CPU), cpu, device "
+        "(default auto)",
     )
     parser.add_argument(
         "--preview-every", type=int, default=100, help="write preview.png every N steps (default 100)"
     )
     parser.add_argument("--save-every", type=int, default=250, help="checkpoint every N steps (default 250)")
     parser.add_argument("--keep", type=int, default=3, help="checkpoints kept (default 3)")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--no-progress", action="store_true", help="no progress bar (the log and header stay)"
+    )
     parser.add_argument(
         "--nproc",
         type=int,

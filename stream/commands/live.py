@@ -39,9 +39,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--camera", type=int, metavar="N", help="camera index (/dev/videoN on Linux)")
     where.add_argument("--source", metavar="PATH_OR_URL", help="video file, image folder or stream URL")
-    parser.add_argument("--width", type=int, help="camera: requested frame width, 1 or more pixels")
-    parser.add_argument("--height", type=int, help="camera: requested frame height, 1 or more pixels")
-    parser.add_argument("--fps", type=float, help="camera: requested frame rate, above 0 and up to 1000")
+    parser.add_argument(
+        "--width", type=int, help="camera: requested frame width, 1 or more pixels (default: the camera's)"
+    )
+    parser.add_argument(
+        "--height", type=int, help="camera: requested frame height, 1 or more pixels (default: the camera's)"
+    )
+    parser.add_argument(
+        "--fps",
+        type=float,
+        help="camera: requested frame rate, above 0 and up to 1000 (default: the camera's); image folder: "
+        "the rate its images stand for (default 30)",
+    )
     parser.add_argument(
         "--camera-timeout",
         type=float,
@@ -91,7 +100,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--overlay", action="store_true", help="draw fps and latency on the output")
     parser.add_argument("--stats", action="store_true", help="print fps, latency and drops once per second")
-    parser.add_argument("--report", type=Path, help="write the run's latency figures to this JSON file")
+    parser.add_argument(
+        "--report", type=Path, help="write the run's latency figures to this JSON file (default: none)"
+    )
     add_blend_arguments(parser)
 
 

@@ -12,7 +12,7 @@ SAMPLE_NAMES = ("woman", "man", "man-photo", "stranger-1", "stranger-2", "strang
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--name", choices=SAMPLE_NAMES, help="print only this clip's path")
+    parser.add_argument("--name", choices=SAMPLE_NAMES, help="print only this clip's path (default: all)")
 
 
 def run(args: argparse.Namespace) -> int:

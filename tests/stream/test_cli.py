@@ -1,3 +1,5 @@
+import argparse
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -65,3 +67,31 @@ def test_samples_prints_the_paths_of_the_clips_and_photos(capsys, sample_paths):
     assert printed[:2] == [str(sample_paths["woman"]), str(sample_paths["man"])]
     assert main(["samples", "--name", "man"]) == 0
     assert capsys.readouterr().out.strip() == str(sample_paths["man"])
+
+
+# Options whose absence is their meaning (an input chosen among others, an output or check asked for)
+OPT_IN = {
+    ("live", "--camera"), ("live", "--source"), ("live", "--output"), ("doctor", "--model"),
+    ("doctor", "--backend"), ("doctor", "--device"), ("eval", "--swapped"), ("export verify", "--run"),
+}  # fmt: skip
+
+
+def _options(parser: argparse.ArgumentParser, name: str):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub, subparser in action.choices.items():
+                yield from _options(subparser, f"{name} {sub}")
+        elif not isinstance(action, argparse._HelpAction):
+            yield name, action
+
+
+def test_every_option_has_help_and_every_value_a_stated_default():
+    for command, (module_name, _) in COMMANDS.items():
+        parser = argparse.ArgumentParser()
+        importlib.import_module(module_name).configure(parser)
+        for name, action in _options(parser, command):
+            flag = action.option_strings[0] if action.option_strings else action.dest
+            assert action.help, f"swapcam {name} {flag} has no help text"
+            takes_value = action.nargs != 0 and action.option_strings and not action.required
+            if takes_value and (name, flag) not in OPT_IN:
+                assert "default" in action.help, f"swapcam {name} {flag} does not say its default"
