@@ -186,8 +186,10 @@ def run_live(
                     "paste-back keys need --blend-device cpu"
                 )
         else:
-            say("loading the blend kernels (compiled once, then cached)")
+            say("loading the blend kernels (compiled on first use, 10-30 s; then cached)")
+            started = time.monotonic()
             warm_up()
+            say(f"blend kernels ready in {time.monotonic() - started:.1f} s")
             warm_backend(backend, options.max_faces)
         clock = capture_clock if source.live else video_clock(source.fps)
         spec = backend.info.align_spec
