@@ -23,9 +23,11 @@ MASK_STEP = 0.01  # of the crop side, per key press
 SCALE_STEP = 0.02
 MESSAGE_SECONDS = 2.0
 HELP_SECONDS = 6.0
-HELP = (
-    "keys: s swap on/off | c colour transfer | e/E erode -/+ | f/F feather -/+",
-    "      +/- face scale | i interpolation | o stats overlay | h this help | q/Esc quit",
+HELP = (  # short lines: the overlay's text is sized for the frame height, and a 640x360 frame is narrow
+    "s  swap on/off     c  colour transfer",
+    "e/E  erode -/+     f/F  feather -/+",
+    "+/-  face scale    i  interpolation",
+    "o  stats    h  these keys    q  quit",
 )
 
 
@@ -72,15 +74,15 @@ def press(settings: LiveSettings, key: str) -> tuple[LiveSettings, tuple[str, ..
     if key not in changes:
         return settings, ()
     changed = changes[key]()
-    return changed, (describe(changed),)
+    return changed, describe(changed)
 
 
-def describe(settings: LiveSettings) -> str:
-    """One line with every setting a key changes."""
+def describe(settings: LiveSettings) -> tuple[str, str]:
+    """Two short lines with every setting a key changes."""
     blend = settings.blend
     return (
-        f"swap {'on' if settings.swap else 'OFF'} | colour {blend.colour} | erode {blend.erode:.2f} | "
-        f"feather {blend.feather:.2f} | scale {blend.scale:.2f} | {blend.interpolation}"
+        f"swap {'on' if settings.swap else 'OFF'}   colour {blend.colour}   scale {blend.scale:.2f}",
+        f"erode {blend.erode:.2f}   feather {blend.feather:.2f}   {blend.interpolation}",
     )
 
 

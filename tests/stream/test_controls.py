@@ -33,7 +33,7 @@ DEFAULT = LiveSettings()
 )
 def test_each_key_changes_one_setting_and_says_so(key, changed):
     settings, lines = press(DEFAULT, key)
-    assert settings == changed and lines == (controls.describe(changed),)
+    assert settings == changed and lines == controls.describe(changed)
 
 
 def test_keys_stop_at_the_ends_of_each_range_and_cycles_come_back():
@@ -64,7 +64,7 @@ def test_a_change_is_shown_on_the_frame_for_two_seconds():
     now = [100.0]
     live = LiveControls(DEFAULT, clock=lambda: now[0])
     live.key(ord("c"))
-    assert live.message() == (controls.describe(press(DEFAULT, "c")[0]),)
+    assert live.message() == controls.describe(press(DEFAULT, "c")[0])
     now[0] += 1.9
     assert live.message()
     now[0] += 0.2
@@ -104,3 +104,18 @@ def test_the_key_codes_highgui_returns_for_nothing_are_ignored():
     live.key(-1)
     live.key(cv2.EVENT_FLAG_ALTKEY << 20)
     assert live.settings() == DEFAULT and live.message() == ()
+
+
+@pytest.mark.parametrize("shape", [(360, 640, 3), (720, 1280, 3), (480, 640, 3)])
+def test_the_key_list_and_the_settings_fit_a_frame(shape):
+    from stream.label import text_box, text_style
+
+    style = text_style(shape[0])
+    for lines in (
+        HELP,
+        controls.describe(LiveSettings(swap=False, blend=BlendOptions(interpolation="bilinear"))),
+    ):
+        x0, _, x1, _ = text_box(shape, lines, "top-left")
+        unclipped = max(cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, style.scale, style.thickness)[0][0]
+                        for line in lines) + 2 * style.pad + x0  # fmt: skip
+        assert unclipped <= x1 < shape[1], lines
