@@ -15,11 +15,8 @@ OPSET = 17
 
 def model_info(model: Path) -> ModelInfo:
     """The contract metadata of any model file swapcam runs (opened once, then closed)."""
-    backend = open_backend(model, choose_backend(model), lambda message: None)
-    try:
+    with open_backend(model, choose_backend(model), lambda message: None) as backend:
         return backend.info
-    finally:
-        backend.close()
 
 
 def passthrough_model(info: ModelInfo, path: Path) -> Path:

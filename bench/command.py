@@ -144,12 +144,13 @@ def _preset(preset: str) -> tuple[Path, Path]:
 def _model(model: Path | None) -> tuple[Path, Path | None]:
     """(the model the pipeline runs, the checkpoint of the same weights for the torch backend, if known)."""
     if model is None:
-        from export.demo import demo_onnx
+        from stream.backends import demo_model
         from trained.demo import CHECKPOINT
 
-        return demo_onnx(lambda message: print(message, file=sys.stderr)), CHECKPOINT
-    is_checkpoint = model.suffix == ".pt" or model.is_dir()
-    return model, model if is_checkpoint else None
+        return demo_model(lambda message: print(message, file=sys.stderr)), CHECKPOINT
+    from stream.backends import is_checkpoint
+
+    return model, model if is_checkpoint(model) else None
 
 
 def _glass(args: argparse.Namespace) -> int:

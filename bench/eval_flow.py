@@ -96,9 +96,9 @@ def swap_to_folder(
 
 
 def _demo(say: Callable[[str], None]) -> Path:
-    from export.demo import demo_onnx
+    from stream.backends import demo_model
 
-    return demo_onnx(say)
+    return demo_model(say)
 
 
 def _detail_ceiling(  # noqa: PLR0917 - the run's inputs, in the order evaluate_swap has them

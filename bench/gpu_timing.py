@@ -19,7 +19,7 @@ from bench.timing import Budget, Measurement, thinned
 from stream.backends import to_model_input
 
 if TYPE_CHECKING:
-    from stream.backends.checkpoint import TorchBackend
+    from trained.backend import TorchBackend
 
 
 def _event_measure(name: str, run: Callable[[], object], budget: Budget) -> Measurement:
@@ -54,13 +54,10 @@ def torch_cuda_split(
 
     if not torch.cuda.is_available():
         return []
-    from stream.backends.checkpoint import TorchBackend
+    from trained.backend import TorchBackend
 
-    backend = TorchBackend(checkpoint, lambda message: None)
-    try:
+    with TorchBackend(checkpoint, lambda message: None) as backend:
         return [entry for batch in batches for entry in _split(backend, inputs, batch, budget)]
-    finally:
-        backend.close()
 
 
 def _split(backend: "TorchBackend", inputs: Inputs, batch: int, budget: Budget) -> list[dict]:

@@ -25,11 +25,14 @@ def runners(model: Path, checkpoint: Path | None, wanted: set[str]) -> dict[str,
     if model.suffix in ONNX_SUFFIXES and "onnxruntime" in wanted:
         import onnxruntime as ort
 
-        from stream.backends.ort import open_onnx, preferred_providers
+        from stream.backends.ort_session import preferred_providers
 
+        choice = choose_backend(model, "onnxruntime")
         for provider in preferred_providers(ort.get_available_providers()):
             short = provider.removesuffix("ExecutionProvider")
-            found[f"onnxruntime {short}"] = lambda p=provider: open_onnx(model, _quiet, providers=[p])
+            found[f"onnxruntime {short}"] = lambda p=provider: open_backend(
+                model, choice, _quiet, providers=[p]
+            )
     if model.suffix == ".engine" and "tensorrt" in wanted:
         found["tensorrt"] = lambda: open_backend(model, choose_backend(model, "tensorrt"), _quiet)
     if checkpoint is not None and "torch" in wanted:
@@ -58,10 +61,8 @@ def run_inference(
         except SwapcamError as error:
             notes.append(f"{name}: not measured, {error}")
             continue
-        try:
+        with backend:
             for batch in batches:
                 timed = measure(name, lambda i, b=batch, run=backend.swap: run(inputs.crops(i, b)), budget)
                 results.append({"backend": backend.describe(), "batch": batch, **timed.fields()})
-        finally:
-            backend.close()
     return results, notes

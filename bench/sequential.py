@@ -30,11 +30,9 @@ from stream.types import BGRFrame
 
 
 def open_sequential_backend(model: Path) -> SwapBackend:
-    if model.suffix in ONNX_SUFFIXES:
-        from stream.backends.ort import open_onnx
-
-        return open_onnx(model, lambda message: None, threads=usable_cores())
-    return open_backend(model, choose_backend(model), lambda message: None)
+    choice = choose_backend(model)
+    options = {"threads": usable_cores()} if model.suffix in ONNX_SUFFIXES else {}
+    return open_backend(model, choice, lambda message: None, **options)
 
 
 def paste_full_frame(frame: BGRFrame, face: Face, swapped: np.ndarray, mask: np.ndarray) -> BGRFrame:

@@ -61,15 +61,12 @@ def _on_cuda(inference: list[dict]) -> bool:
 
 def run_bench(options: BenchOptions, step: Callable[[str], None]) -> dict[str, object]:
     """The whole report; ``step`` is told what runs next (progress)."""
-    backend = open_backend(options.model, choose_backend(options.model), lambda message: None)
-    try:
+    with open_backend(options.model, choose_backend(options.model), lambda message: None) as backend:
         step("real faces from the clip")
         inputs = load_inputs(options.source, backend.info.align_spec, 8 if options.quick else 48)
         step("stages, each alone")
         stages = run_stages(inputs, backend, options.budget)
         info, on_gpu = backend.info, device_swap(backend, "auto") is not None
-    finally:
-        backend.close()
     step("inference, every backend")
     openers = runners(options.model, options.checkpoint, set(options.backends))
     batches = tuple(sorted({1, options.max_faces}))

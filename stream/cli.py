@@ -15,11 +15,11 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from importlib import metadata
 from types import MappingProxyType
 
 from stream.errors import SwapcamError
 from stream.native_logs import NativeLogFilter, quiet_environment
+from stream.version import version
 
 # name → (module, one-line summary shown by `swapcam --help`)
 COMMANDS = MappingProxyType(
@@ -54,13 +54,6 @@ EXIT_ERROR, EXIT_INTERRUPTED = 1, 130
 VERBOSE = "--verbose"
 # module → (what to tell the user, the pyproject extra that installs it), for the light install
 OPTIONAL_PARTS = MappingProxyType({"torch": ("torch", "train"), "dlib": ("dlib", "eval")})
-
-
-def version() -> str:
-    try:
-        return metadata.version("swapcam")
-    except metadata.PackageNotFoundError:
-        return "unknown (not installed)"
 
 
 def _top_parser() -> argparse.ArgumentParser:

@@ -168,10 +168,8 @@ def backend_findings(model: Path) -> list[Finding]:
         backend = open_backend(model, choice, lambda message: None)
     except SwapcamError as error:
         return [Finding("backend", f"auto cannot run {model}: {error}", ok=False)]
-    try:
+    with backend:
         return [Finding("backend", f"auto runs {model.name} with {backend.describe()}: {choice.reason}")]
-    finally:
-        backend.close()
 
 
 def requested_findings(backend: str | None, device: str | None) -> list[Finding]:

@@ -3,7 +3,6 @@
 The mediapipe wheel (0.10.21) carries the face detector and mesh models, so nothing is downloaded.
 """
 
-import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -11,6 +10,7 @@ import cv2
 import numpy as np
 
 from stream.errors import SwapcamError
+from stream.lifecycle import OwnedResource
 from stream.types import BGRFrame, Box, Landmarks
 
 MESH_POINTS = 468
@@ -42,12 +42,12 @@ def _import_face_mesh() -> Any:
     return face_mesh
 
 
-class FaceLandmarker:
-    """Owns one MediaPipe FaceMesh graph.
+class FaceLandmarker(OwnedResource):
+    """Owns one MediaPipe FaceMesh graph (``stream.lifecycle``: a context manager, closed once, an error to
+    use after closing).
 
     ``mode="video"`` tracks faces from frame to frame (frames must come in order, one stream per
     instance); ``mode="image"`` detects afresh in every image. Faces come back largest first.
-    Use as a context manager or call ``close()`` (safe to call twice).
     """
 
     def __init__(
@@ -71,11 +71,11 @@ class FaceLandmarker:
             min_detection_confidence=min_detection_confidence,
             min_tracking_confidence=min_tracking_confidence,
         )
+        self._closed = False
 
     def detect(self, frame: BGRFrame) -> list[DetectedFace]:
         """Landmarks of up to ``max_faces`` faces in a BGR frame, largest face first."""
-        if self._graph is None:
-            raise RuntimeError("FaceLandmarker is closed")
+        self._check_open()
         if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
             raise ValueError(f"expected a (H, W, 3) uint8 BGR frame, got {frame.shape} {frame.dtype}")
         height, width = frame.shape[:2]
@@ -85,21 +85,9 @@ class FaceLandmarker:
         ]
         return sorted(faces, key=lambda face: face.area, reverse=True)
 
-    def close(self) -> None:
-        if self._graph is not None:
-            self._graph.close()
-            self._graph = None
-
-    def __enter__(self) -> "FaceLandmarker":
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        if getattr(self, "_graph", None) is not None:
-            warnings.warn("FaceLandmarker was not closed", ResourceWarning, stacklevel=2)
-            self.close()
+    def _release(self) -> None:
+        self._graph.close()
+        self._graph = None
 
 
 def _to_face(normalized: Any, width: int, height: int, points: int) -> DetectedFace:

@@ -175,7 +175,7 @@ def run_live(
     say(f"backend {choice.name}: {choice.reason}")
     backend = open_backend(options.model, choice, say)
     with ExitStack() as owned:
-        owned.callback(backend.close)
+        owned.enter_context(backend)
         apply_morph(backend, options.morph, say)
         gpu = _open_gpu_swapper(backend, options, say)
         if gpu is not None:

@@ -15,10 +15,10 @@ from typing import Any
 
 import torch
 
-from stream.cli import version
 from stream.contract import ModelInfo
 from stream.errors import SwapcamError
 from stream.files import atomic_output
+from stream.version import version
 from trained.model import ModelConfig, SwapAutoencoder
 
 FORMAT_VERSION = 1

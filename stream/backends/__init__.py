@@ -1,17 +1,20 @@
 """Inference backends: one protocol, one registry, one rule for ``--backend auto``.
 
 A backend owns a loaded model and turns a batch of aligned crops (every face of one frame) into swapped
-faces and masks. Backend modules are imported only when chosen, so running an ONNX model never imports
-torch. Which backend can run a model follows from the file: ``.engine`` → TensorRT, ``.onnx`` and
-DeepFaceLab's ``.dfm`` → ONNX Runtime (which itself picks TensorRT → CUDA → CPU execution providers), a
-checkpoint ``.pt`` or a training run folder → torch.
+faces and masks; it is an owned resource (``stream.lifecycle``): a context manager, closed once, and a swap
+after closing is an error. Backend modules are named in the registry and imported only when chosen, so
+running an ONNX model never imports torch, and the torch backend lives with the model classes it runs
+(``trained.backend``) without ``stream`` importing ``trained``. Which backend can run a model follows from
+the file: ``.engine`` → TensorRT, ``.onnx`` and DeepFaceLab's ``.dfm`` → ONNX Runtime (which itself picks
+TensorRT → CUDA → CPU execution providers; each kind of file has its module), a checkpoint ``.pt`` or a
+training run folder → torch.
 """
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
+from types import MappingProxyType, ModuleType
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
@@ -35,6 +38,10 @@ class SwapBackend(Protocol):
     def describe(self) -> str: ...
 
     def close(self) -> None: ...
+
+    def __enter__(self) -> "SwapBackend": ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
 
 
 @runtime_checkable
@@ -88,12 +95,21 @@ def device_swap(backend: SwapBackend, blend_device: str) -> Callable[[Any], tupl
 
 @dataclass(frozen=True)
 class BackendEntry:
-    module: str  # provides unavailable_reason(model) -> str | None and open_backend(model, log)
+    """A backend by name. Its modules provide ``unavailable_reason(model) -> str | None`` and
+    ``open_backend(model, log, **options)``; ``by_suffix`` names the module for kinds of file it runs
+    differently (DeepFaceLab's ``.dfm``), ``module`` the one for the rest."""
+
+    module: str
     runs: str  # what kind of model file it runs, for messages
     accepts: Callable[[Path], bool]
+    by_suffix: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def module_for(self, model: Path) -> ModuleType:
+        return importlib.import_module(self.by_suffix.get(model.suffix, self.module))
 
 
-def _is_checkpoint(path: Path) -> bool:
+def is_checkpoint(path: Path) -> bool:
+    """Whether ``path`` is what the torch backend runs: a checkpoint file or a training run folder."""
     return path.suffix == ".pt" or path.is_dir()
 
 
@@ -101,13 +117,26 @@ REGISTRY = MappingProxyType(
     {
         "tensorrt": BackendEntry("stream.backends.trt", ".engine files", lambda p: p.suffix == ".engine"),
         "onnxruntime": BackendEntry(
-            "stream.backends.ort", ".onnx and .dfm files", lambda p: p.suffix in ONNX_SUFFIXES
+            "stream.backends.ort",
+            ".onnx and .dfm files",
+            lambda p: p.suffix in ONNX_SUFFIXES,
+            MappingProxyType({".dfm": "stream.backends.dfm"}),
         ),
-        "torch": BackendEntry(
-            "stream.backends.checkpoint", "checkpoints (.pt) and run folders", _is_checkpoint
-        ),
+        "torch": BackendEntry("trained.backend", "checkpoints (.pt) and run folders", is_checkpoint),
     }
 )
+# The shipped demo checkpoint, exported to ONNX into the cache on first use (needs torch): named like the
+# backends, so `swapcam live` and `swapcam eval` default to it without ``stream`` importing ``export``.
+DEMO_MODEL = "export.demo:demo_onnx"
+
+
+def demo_model(log: Log) -> Path:
+    """The demo model as an ONNX file (exported on first use)."""
+    module, function = DEMO_MODEL.split(":")
+    path: Path = getattr(importlib.import_module(module), function)(log)
+    return path
+
+
 CHOICES = ("auto", *REGISTRY)
 
 
@@ -133,15 +162,17 @@ def choose_backend(model: Path, requested: str = "auto") -> Choice:
             f"use --backend {fitting[0]} or auto"
         )
     name = fitting[0] if requested == "auto" else requested
-    reason = importlib.import_module(REGISTRY[name].module).unavailable_reason(model)
+    reason = REGISTRY[name].module_for(model).unavailable_reason(model)
     if reason is not None:
         raise SwapcamError(f"the {name} backend cannot run {model.name}: {reason}")
     why = "asked for" if requested != "auto" else f"the backend for {REGISTRY[name].runs}"
     return Choice(name=name, reason=why)
 
 
-def open_backend(model: Path, choice: Choice, log: Log) -> SwapBackend:
-    backend: SwapBackend = importlib.import_module(REGISTRY[choice.name].module).open_backend(model, log)
+def open_backend(model: Path, choice: Choice, log: Log, **options: Any) -> SwapBackend:
+    """The chosen backend with ``model`` loaded; ``options`` go to its module's ``open_backend`` (ONNX
+    Runtime's take ``providers`` and ``threads``)."""
+    backend: SwapBackend = REGISTRY[choice.name].module_for(model).open_backend(model, log, **options)
     return backend
 
 

@@ -11,13 +11,24 @@ from pathlib import Path
 import numpy as np
 
 from stream.backends import CropBatch, FaceBatch, Log, MaskBatch
-from stream.backends.ort import OrtSession
+from stream.backends.ort_session import OrtSession, unavailable_reason
 from stream.contract import ModelInfo
 from stream.dfm import DEFAULT_MORPH, FACE_INPUT, MORPH_INPUT, OUTPUTS, dfm_info, read_signature
 from stream.errors import SwapcamError
+from stream.lifecycle import OwnedResource
+
+__all__ = ["DfmBackend", "open_backend", "unavailable_reason"]
 
 
-class DfmBackend:
+def open_backend(
+    model: Path, log: Log, providers: list[str] | None = None, threads: int | None = None
+) -> "DfmBackend":
+    return DfmBackend(model, log, providers, threads)
+
+
+class DfmBackend(OwnedResource):
+    """A ``.dfm`` model on ONNX Runtime; owns its session."""
+
     name = "onnxruntime"
 
     def __init__(
@@ -28,12 +39,13 @@ class DfmBackend:
             inputs = [(item.name, item.shape, item.type) for item in self._session.inputs]
             self._signature = read_signature(inputs, self._session.output_names, str(model))
             self.info: ModelInfo = dfm_info(self._signature, self._session.metadata, model.stem, str(model))
-        except SwapcamError:
+        except BaseException:
             self._session.close()
             raise
         self.providers = self._session.providers
         self._morph = np.array([DEFAULT_MORPH], np.float32)
         log(f".dfm {self.info.resolution} px, faces cropped with {self.info.align_spec}")
+        self._closed = False
 
     @property
     def has_morph(self) -> bool:
@@ -50,6 +62,7 @@ class DfmBackend:
         self._morph = np.array([value], np.float32)
 
     def swap(self, crops: CropBatch) -> tuple[FaceBatch, MaskBatch]:
+        self._check_open()
         if crops.ndim != 4 or crops.shape[3] != 3 or crops.dtype != np.uint8:
             raise ValueError(f"expected (N, R, R, 3) uint8 crops, got {crops.shape} {crops.dtype}")
         faces = crops.astype(np.float32) * np.float32(1.0 / 255.0)
@@ -76,5 +89,5 @@ class DfmBackend:
         morph = f", morph {self.morph:g}" if self._signature.morph else ""
         return f"onnxruntime ({self.providers[0]}, .dfm {self.info.resolution} px{morph})"
 
-    def close(self) -> None:
+    def _release(self) -> None:
         self._session.close()

@@ -1,143 +1,27 @@
-"""ONNX Runtime backends: swapcam's ``.onnx`` models and DeepFaceLab/DeepFaceLive ``.dfm`` models, on the
-execution providers TensorRT → CUDA → CPU, whichever load.
-
-On a GPU the call goes through IO binding: inputs are bound from host memory, the outputs are left on
-the device for ONNX Runtime to allocate and copied back once (not yet run on a GPU; preallocated outputs and
-a TensorRT engine cache are still to do). On a CPU the session gets a small thread count without spinning,
-because the pipeline's other stages need the remaining cores. A session that ends up on the CPU although
-GPU providers were installed is reported with a warning, never silently.
+"""The ONNX Runtime backend for models that follow swapcam's contract (``stream.contract``). The session is
+``stream.backends.ort_session``'s, shared with DeepFaceLab's ``.dfm`` models (``stream.backends.dfm``).
 """
 
-import warnings
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from stream.backends import (
-    CropBatch,
-    FaceBatch,
-    Log,
-    MaskBatch,
-    SwapBackend,
-    from_model_output,
-    to_model_input,
-)
-from stream.contract import INPUT_NAME, OUTPUT_NAMES, ModelInfo, TensorSpec, check_io, parse_metadata
-from stream.errors import SwapcamError
-from stream.threads import plan_threads, usable_cores
+from stream.backends import CropBatch, FaceBatch, Log, MaskBatch, from_model_output, to_model_input
+from stream.backends.ort_session import OrtSession, unavailable_reason
+from stream.contract import INPUT_NAME, OUTPUT_NAMES, ModelInfo, check_io, parse_metadata
+from stream.lifecycle import OwnedResource
 
-PREFERENCE = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
-GPU_PROVIDERS = frozenset(PREFERENCE[:2])
+__all__ = ["OrtBackend", "open_backend", "unavailable_reason"]
 
 
-def unavailable_reason(model: Path) -> str | None:
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError as error:
-        return f"onnxruntime is not installed ({error}): pip install onnxruntime"
-    return None
-
-
-def preferred_providers(available: list[str]) -> list[str]:
-    """The providers to ask for, fastest first, among those this onnxruntime build has."""
-    return [provider for provider in PREFERENCE if provider in available]
-
-
-def open_backend(model: Path, log: Log) -> SwapBackend:
-    return open_onnx(model, log)
-
-
-def open_onnx(
+def open_backend(
     model: Path, log: Log, providers: list[str] | None = None, threads: int | None = None
-) -> SwapBackend:
-    """The backend for an ONNX file: a ``.dfm`` gets the DeepFaceLive adapter, others the contract's."""
-    if model.suffix == ".dfm":
-        from stream.backends.dfm import DfmBackend
-
-        return DfmBackend(model, log, providers, threads)
+) -> "OrtBackend":
     return OrtBackend(model, log, providers, threads)
 
 
-class OrtSession:
-    """An ONNX Runtime inference session on the fastest providers that load; owns the session."""
-
-    def __init__(self, model: Path, log: Log, providers: list[str] | None, threads: int | None) -> None:
-        """``providers``: exactly these (benchmarks compare them); default: the fastest that load.
-        ``threads``: CPU intra-op threads; default: the live pipeline's share (``stream.threads``)."""
-        import onnxruntime as ort
-
-        requested = providers or preferred_providers(ort.get_available_providers())
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads or plan_threads(usable_cores()).inference
-        options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.log_severity_level = 3
-        try:
-            self._session: Any = ort.InferenceSession(str(model), options, providers=requested)
-        except Exception as error:  # onnxruntime raises its own Fail/InvalidProtobuf/… types
-            raise SwapcamError(
-                f"{model} is not a loadable ONNX model: {str(error).splitlines()[0]}"
-            ) from error
-        self.providers: list[str] = self._session.get_providers()
-        self.on_gpu = bool(GPU_PROVIDERS & set(self.providers))
-        if GPU_PROVIDERS & set(requested) and not self.on_gpu:
-            warnings.warn(
-                f"onnxruntime could not load {', '.join(sorted(GPU_PROVIDERS & set(requested)))}: "
-                "running on the CPU (see `swapcam doctor`)",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-        log(f"onnxruntime {ort.__version__}: providers {', '.join(self.providers)}")
-
-    @property
-    def metadata(self) -> dict[str, str]:
-        return dict(self._session.get_modelmeta().custom_metadata_map)
-
-    @property
-    def inputs(self) -> list[Any]:
-        """The graph inputs (``name``, ``shape``, ``type``), in order."""
-        return list(self._session.get_inputs())
-
-    @property
-    def output_names(self) -> list[str]:
-        return [item.name for item in self._session.get_outputs()]
-
-    @property
-    def input_specs(self) -> list[TensorSpec]:
-        return [_spec(item) for item in self._session.get_inputs()]
-
-    @property
-    def output_specs(self) -> list[TensorSpec]:
-        return [_spec(item) for item in self._session.get_outputs()]
-
-    def run(self, feeds: Mapping[str, np.ndarray], outputs: Sequence[str]) -> list[np.ndarray]:
-        if not self.on_gpu:
-            return list(self._session.run(list(outputs), dict(feeds)))
-        binding = self._session.io_binding()
-        for name, value in feeds.items():
-            binding.bind_cpu_input(name, value)
-        for name in outputs:
-            binding.bind_output(name, "cuda")
-        self._session.run_with_iobinding(binding)
-        return list(binding.copy_outputs_to_cpu())
-
-    def close(self) -> None:
-        self._session = None
-
-
-def _spec(item: Any) -> TensorSpec:
-    """An ONNX Runtime input or output as the contract describes tensors: "tensor(float)" → "float32",
-    dynamic dimensions by name (or "?")."""
-    kind = item.type.removeprefix("tensor(").removesuffix(")")
-    kind = {"float": "float32", "double": "float64"}.get(kind, kind)
-    return item.name, kind, tuple(str(d) if isinstance(d, int) else str(d or "?") for d in item.shape)
-
-
-class OrtBackend:
-    """A model that follows swapcam's contract (``stream.contract``)."""
+class OrtBackend(OwnedResource):
+    """A model that follows swapcam's contract (``stream.contract``); owns its session."""
 
     name = "onnxruntime"
 
@@ -145,20 +29,26 @@ class OrtBackend:
         self, model: Path, log: Log, providers: list[str] | None = None, threads: int | None = None
     ) -> None:
         self._session = OrtSession(model, log, providers, threads)
-        self.info: ModelInfo = parse_metadata(self._session.metadata, str(model))
-        self._check_signature(model)
+        try:
+            self.info: ModelInfo = parse_metadata(self._session.metadata, str(model))
+            self._check_signature(model)
+        except BaseException:
+            self._session.close()
+            raise
         self.providers = self._session.providers
         self._dtype = np.float16 if self.info.precision == "fp16" else np.float32
+        self._closed = False
 
     def _check_signature(self, model: Path) -> None:
         check_io(self._session.input_specs, self._session.output_specs, self.info, str(model))
 
     def swap(self, crops: CropBatch) -> tuple[FaceBatch, MaskBatch]:
+        self._check_open()
         swapped, mask = self._session.run({INPUT_NAME: to_model_input(crops, self._dtype)}, OUTPUT_NAMES)
         return from_model_output(swapped, mask)
 
     def describe(self) -> str:
         return f"onnxruntime ({self.providers[0]}, {self.info.precision})"
 
-    def close(self) -> None:
+    def _release(self) -> None:
         self._session.close()

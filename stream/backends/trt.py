@@ -18,6 +18,7 @@ from stream.backends import CropBatch, FaceBatch, Log, MaskBatch, from_model_out
 from stream.backends.engine_file import cuda_check, cuda_runtime, load_engine, require_tensorrt
 from stream.contract import INPUT_NAME, OUTPUT_NAMES, ModelInfo, TensorSpec, check_io
 from stream.errors import SwapcamError
+from stream.lifecycle import OwnedResource
 
 
 def unavailable_reason(model: Path) -> str | None:
@@ -53,7 +54,10 @@ def engine_specs(engine: Any, trt: Any) -> tuple[list[TensorSpec], list[TensorSp
     return specs[True], specs[False]
 
 
-class TensorRTBackend:
+class TensorRTBackend(OwnedResource):
+    """A TensorRT engine with its execution context, CUDA stream, pinned host and device buffers and CUDA
+    graphs; closing frees them, and a swap after that is an error rather than a use of freed memory."""
+
     name = "tensorrt"
 
     def __init__(self, model: Path, log: Log) -> None:
@@ -83,8 +87,10 @@ class TensorRTBackend:
             self._context.set_tensor_address(name, self._device[name])
         self._graphs: dict[int, Any] = {}
         log(f"TensorRT {trt.__version__}: {model.name}, batch up to {self._max_batch}, {self.info.precision}")
+        self._closed = False
 
     def swap(self, crops: CropBatch) -> tuple[FaceBatch, MaskBatch]:
+        self._check_open()
         parts = [self._run(crops[i : i + self._max_batch]) for i in range(0, len(crops), self._max_batch)]
         faces, masks = zip(*parts, strict=True)
         return np.concatenate(faces), np.concatenate(masks)
@@ -137,7 +143,7 @@ class TensorRTBackend:
     def describe(self) -> str:
         return f"tensorrt ({self.info.precision}, CUDA graph per batch size)"
 
-    def close(self) -> None:
+    def _release(self) -> None:
         cudart = self._cudart
         for pointer in self._device.values():
             cudart.cudaFree(pointer)

@@ -209,12 +209,11 @@ def _check_paths(args: argparse.Namespace) -> None:
 
 def _demo_model(say: Callable[[str], None]) -> Path:
     # The one path of `swapcam live` that imports torch: turning the shipped checkpoint into ONNX, once.
+    from stream.backends import demo_model
     from stream.errors import SwapcamError
 
     try:
-        from export.demo import demo_onnx
-
-        return demo_onnx(say)
+        return demo_model(say)
     except ModuleNotFoundError as error:
         if error.name != "torch":
             raise
@@ -300,10 +299,10 @@ def _summary_line(figures: dict[str, Any], backend: str, paced: bool) -> str:
 
 
 def _write_report(path: Path, model: Path, source: str, backend: str, figures: dict[str, Any]) -> None:
-    from stream.cli import version
     from stream.errors import SwapcamError
     from stream.files import atomic_output
     from stream.machine import machine
+    from stream.version import version
 
     report = {
         "swapcam": version(),

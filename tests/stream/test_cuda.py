@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from stream.backends import device_swap, to_model_input
-from stream.backends.checkpoint import TorchBackend
 from stream.errors import SwapcamError
 from stream.live import LiveOptions, run_live
 from tests.stream.fakes import KeepingSink, ListSource
+from trained.backend import TorchBackend
 from trained.checkpoint import DECODER, load_checkpoint, load_model, model_info
 from trained.demo import CHECKPOINT
 from trained.model import SwapDirection

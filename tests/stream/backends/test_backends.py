@@ -167,3 +167,26 @@ def test_an_engines_tensors_are_described_for_the_contract_check():
     with pytest.raises(SwapcamError, match="does not have the swapcam I/O"):
         check_io(inputs, outputs, info, "m.engine")
     check_io([("face", "float32", ("?", "3", "96", "96"))], outputs, info, "m.engine")  # NCHW passes
+
+
+@pytest.mark.parametrize("kind", ["onnx", "dfm", "checkpoint"])
+def test_every_backend_is_an_owned_resource_that_refuses_use_after_close(kind, exported, small_run, tmp_path):
+    from tests.stream.backends.test_dfm import dfl_like_graph
+
+    models = {"onnx": exported["fp32"], "checkpoint": small_run}
+    model = dfl_like_graph(tmp_path / "model.dfm") if kind == "dfm" else models[kind]
+    with open_backend(model, choose_backend(model), lambda message: None) as backend:
+        size = backend.info.resolution
+        crops = np.zeros((1, size, size, 3), np.uint8)
+        backend.swap(crops)
+    with pytest.raises(RuntimeError, match="is closed"):
+        backend.swap(crops)
+    backend.close()  # a second close does nothing
+
+
+def test_the_landmarker_is_an_owned_resource_too(woman_frames):
+    with FaceLandmarker("image") as landmarker:
+        assert landmarker.detect(woman_frames[0])
+    with pytest.raises(RuntimeError, match="FaceLandmarker is closed"):
+        landmarker.detect(woman_frames[0])
+    landmarker.close()

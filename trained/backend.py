@@ -1,6 +1,6 @@
 """torch backend: runs a training checkpoint (or a run folder's latest) without exporting it.
 
-The one module of ``stream`` that uses ``trained``: a checkpoint is weights for trained's model classes.
+It lives with the model classes a checkpoint holds weights for; ``stream.backends.REGISTRY`` finds it by name.
 On CUDA the model runs in fp16 with channels_last, and each batch size is captured once as a CUDA graph
 (warm-up on a side stream with ``cudnn.benchmark`` choosing the kernels, static input/output tensors) and
 replayed, which removes per-layer launch overhead. ``swap_cuda`` takes faces already on the GPU;
@@ -16,6 +16,7 @@ import numpy as np
 
 from stream.backends import CropBatch, FaceBatch, Log, MaskBatch, from_model_output, to_model_input
 from stream.contract import ModelInfo
+from stream.lifecycle import OwnedResource
 from stream.threads import plan_threads, usable_cores
 
 DIRECTION = "a2b"  # the person in front of the camera is A; the output shows B
@@ -33,7 +34,10 @@ def open_backend(model: Path, log: Log) -> "TorchBackend":
     return TorchBackend(model, log)
 
 
-class TorchBackend:
+class TorchBackend(OwnedResource):
+    """A checkpoint's model in one swap direction on its device, with its CUDA stream, pinned buffers and
+    graphs; closing releases them, and a swap after that is an error."""
+
     name = "torch"
 
     def __init__(self, model: Path, log: Log) -> None:
@@ -60,10 +64,12 @@ class TorchBackend:
         self._pinned: dict[tuple[int, ...], tuple[Any, Any, Any]] = {}
         self._stream = torch.cuda.Stream(self._device) if self.on_cuda else None
         log(f"torch {torch.__version__} on {self._device} ({self.info.precision})")
+        self._closed = False
 
     def swap(self, crops: CropBatch) -> tuple[FaceBatch, MaskBatch]:
         import torch
 
+        self._check_open()
         faces = to_model_input(crops)
         if not self.on_cuda:
             with torch.inference_mode():
@@ -97,6 +103,7 @@ class TorchBackend:
         the next call."""
         import torch
 
+        self._check_open()
         if not self.on_cuda:
             raise RuntimeError("swap_cuda needs the model on a CUDA device")
         batch = faces.shape[0]
@@ -126,7 +133,7 @@ class TorchBackend:
     def describe(self) -> str:
         return f"torch ({self._device}, {self.info.precision})"
 
-    def close(self) -> None:
+    def _release(self) -> None:
         if self._stream is not None:
             self._stream.synchronize()
         self._graphs.clear()
