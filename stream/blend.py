@@ -57,7 +57,7 @@ def erode_mask(mask: SwapMask, radius: int) -> AlphaMask:
 
 
 @numba.njit(nogil=True, cache=True)
-def _gaussian_weights(radius: int) -> NDArray[np.float32]:
+def gaussian_weights(radius: int) -> NDArray[np.float32]:
     """(2 * radius + 1,) normalised Gaussian taps, sigma = radius / 3, so the cut-off tails hold 0.3%."""
     if radius == 0:
         return np.ones(1, np.float32)
@@ -84,7 +84,7 @@ def _blur_columns(mask: AlphaMask, weights: NDArray[np.float32]) -> AlphaMask:
 @numba.njit(nogil=True, cache=True)
 def feather_mask(mask: AlphaMask, radius: int) -> AlphaMask:
     """(R, R) separable Gaussian blur reaching ``radius`` pixels, zero outside the crop."""
-    weights = _gaussian_weights(radius)
+    weights = gaussian_weights(radius)
     down = _blur_columns(mask, weights)
     return np.ascontiguousarray(_blur_columns(np.ascontiguousarray(down.T), weights).T)
 
@@ -240,10 +240,13 @@ def prepare_alpha(mask: SwapMask, options: BlendOptions) -> AlphaMask:
     return feather_mask(erode_mask(mask, erode_px), feather_px)
 
 
-def transfer_colour(swapped: SwappedFace, crop: BGRCrop, weights: AlphaMask) -> SwappedFace:
-    """RCT: ``swapped`` with the Lab mean and std of ``crop``, both measured with ``weights``; not clipped."""
+def transfer_colour(swapped: SwappedFace, crop: BGRCrop | SwappedFace, weights: AlphaMask) -> SwappedFace:
+    """RCT: ``swapped`` (float BGR in [0, 1]) with the Lab mean and std of ``crop`` (uint8, or float in
+    [0, 1]), both measured with ``weights``; not clipped. The one CPU colour transfer: training recolours
+    with it too, with unit weights (``trained.augment``); ``stream.gpu.colour`` is its torch twin."""
+    reference = crop.astype(np.float32) * np.float32(1 / 255) if crop.dtype == np.uint8 else crop
     face_lab = cv2.cvtColor(swapped, cv2.COLOR_BGR2Lab)
-    crop_lab = cv2.cvtColor(crop.astype(np.float32) * np.float32(1 / 255), cv2.COLOR_BGR2Lab)
+    crop_lab = cv2.cvtColor(np.ascontiguousarray(reference, np.float32), cv2.COLOR_BGR2Lab)
     match_colour_lab(face_lab, crop_lab, weights)
     return cv2.cvtColor(face_lab, cv2.COLOR_Lab2BGR)
 

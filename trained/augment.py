@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from stream.blend import transfer_colour as blend_transfer
 from trained.data import FaceData
 
 Images = NDArray[np.float32]  # (N, 3, R, R) RGB in [0, 1]
@@ -115,13 +116,14 @@ def apply_colour(
 
 
 def transfer_colour(source: NDArray[np.float32], reference: NDArray[np.float32]) -> NDArray[np.float32]:
-    """Reinhard colour transfer: match the mean and std of each LAB channel of ``source`` to ``reference``."""
-    src = cv2.cvtColor(source, cv2.COLOR_RGB2LAB)
-    ref = cv2.cvtColor(reference, cv2.COLOR_RGB2LAB)
-    src_mean, src_std = src.mean(axis=(0, 1)), src.std(axis=(0, 1)) + 1e-6
-    out = (src - src_mean) / src_std * ref.std(axis=(0, 1)) + ref.mean(axis=(0, 1))
-    out[..., 0] = np.clip(out[..., 0], 0, 100)
-    return np.clip(cv2.cvtColor(out.astype(np.float32), cv2.COLOR_LAB2RGB), 0.0, 1.0)
+    """Reinhard colour transfer of RGB faces in [0, 1]: ``source`` with the Lab mean and std of
+    ``reference``, by the live blend's own function with every pixel weighed alike, clipped to [0, 1] — as
+    ``trained.augment_device`` does it on a GPU with ``stream.gpu.colour``."""
+    weights = np.ones(source.shape[:2], np.float32)
+    bgr = blend_transfer(
+        np.ascontiguousarray(source[..., ::-1]), np.ascontiguousarray(reference[..., ::-1]), weights
+    )
+    return np.clip(bgr[..., ::-1], 0.0, 1.0)
 
 
 def draw_batch(

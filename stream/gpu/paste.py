@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from numpy.typing import NDArray
 
 from stream.align import invert_affine
+from stream.blend import gaussian_weights
 from stream.types import Affine
 
 
@@ -52,12 +53,8 @@ def crop_faces(region: torch.Tensor, to_region: torch.Tensor, size: int) -> torc
 
 
 def gaussian_taps(radius: int) -> torch.Tensor:
-    """(2 * radius + 1,) normalised float32 taps, sigma = radius / 3, as ``stream.blend`` feathers."""
-    if radius == 0:
-        return torch.ones(1)
-    offsets = np.arange(-radius, radius + 1, dtype=np.float64)
-    weights = np.exp(-0.5 * (offsets * 3.0 / radius) ** 2)
-    return torch.from_numpy((weights / weights.sum()).astype(np.float32))
+    """(2 * radius + 1,) normalised float32 taps, sigma = radius / 3: ``stream.blend``'s feather taps."""
+    return torch.from_numpy(gaussian_weights(radius))
 
 
 def prepare_alpha(masks: torch.Tensor, erode: int, taps: torch.Tensor) -> torch.Tensor:

@@ -478,7 +478,8 @@ print(json.dumps({"before": before, "warm": warm, "after": after}))
 def test_warm_up_compiles_every_kernel_the_hot_path_uses():
     probe = subprocess.run([sys.executable, "-c", WARM_UP_PROBE], capture_output=True, text=True, check=True)
     counts = json.loads(probe.stdout.splitlines()[-1])
-    assert set(counts["warm"]) == {"erode_mask", "feather_mask", "match_colour_lab", "composite_warped"}
+    hot = {"erode_mask", "feather_mask", "match_colour_lab", "composite_warped", "gaussian_weights"}
+    assert set(counts["warm"]) == hot
     assert all(count == 0 for count in counts["before"].values())
     assert all(count >= 1 for count in counts["warm"].values()), counts["warm"]
     assert counts["after"] == counts["warm"]

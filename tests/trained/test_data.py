@@ -104,3 +104,23 @@ def test_colour_transfer_matches_the_reference_statistics(faces_a, faces_b):
     moved = cv2.cvtColor(transfer_colour(source, reference), cv2.COLOR_RGB2LAB).mean(axis=(0, 1))
     target = cv2.cvtColor(reference, cv2.COLOR_RGB2LAB).mean(axis=(0, 1))
     np.testing.assert_allclose(moved, target, atol=2.0)
+
+
+def test_training_recolours_on_the_cpu_as_on_a_gpu(faces_a, faces_b):
+    """One colour transfer per device, one semantics: the CPU augmentation (the live blend's function with
+    unit weights) against the GPU one (``stream.gpu.colour``, here on CPU tensors), on real faces."""
+    import torch
+
+    from stream.gpu.colour import transfer_colour as device_transfer
+
+    sources = faces_a.faces[:6].astype(np.float32) / 255  # RGB, as training holds faces
+    references = faces_b.faces[:6].astype(np.float32) / 255
+    on_cpu = np.stack([transfer_colour(s, r) for s, r in zip(sources, references, strict=True)])
+
+    def planar_bgr(images: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(images[..., ::-1])).permute(0, 3, 1, 2)
+
+    weights = torch.ones(sources.shape[:3])
+    on_device = device_transfer(planar_bgr(sources), planar_bgr(references), weights).permute(0, 2, 3, 1)
+    difference = np.abs(on_device.numpy()[..., ::-1] - on_cpu)
+    assert difference.max() <= 2.5 / 255 and difference.mean() < 0.3 / 255  # OpenCV's Lab is a table
