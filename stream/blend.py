@@ -299,3 +299,4 @@ def warm_up() -> None:
     face = np.full((size, size, 3), 0.5, np.float32)
     mask = np.ones((size, size), np.float32)
     paste_face(frame, face, mask, frame.copy(), np.eye(2, 3), BlendOptions(erode=0.125, feather=0.125))
+    gaussian_weights(1)  # called from Python too, by the GPU paste-back's set-up
