@@ -18,7 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
-BACKENDS = ("onnxruntime", "tensorrt", "torch")
+from stream.choices import BACKENDS
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

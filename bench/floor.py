@@ -12,6 +12,8 @@ import numpy as np
 import onnx
 from onnx import numpy_helper, shape_inference
 
+from stream.choices import LIVE_DIRECTION
+
 
 def _shapes(model: onnx.ModelProto) -> dict[str, list[int]]:
     """Static shape of every tensor with the batch dimension fixed at 1."""
@@ -48,7 +50,7 @@ def checkpoint_cost(path: Path, bytes_per_weight: int) -> dict[str, int]:
     from trained.model import SwapDirection, count_flops
 
     model, state = load_model(path)
-    module = SwapDirection(model, DECODER["a2b"])
+    module = SwapDirection(model, DECODER[LIVE_DIRECTION])
     weights = sum(parameter.numel() for parameter in module.parameters())
     resolution = int(state["model_config"]["resolution"])
     return {"flops_per_face": count_flops(module, resolution), "weight_bytes": weights * bytes_per_weight}

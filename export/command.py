@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from stream.choices import DIRECTIONS, LIVE_DIRECTION
+
 if TYPE_CHECKING:
     from export.onnx_export import ExportReport
 
@@ -31,7 +33,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     onnx.add_argument("--out", required=True, type=Path, help="the .onnx file to write")
     onnx.add_argument(
-        "--direction", choices=("a2b", "b2a"), default="a2b", help="a2b: A's face in, B's out (default a2b)"
+        "--direction",
+        choices=DIRECTIONS,
+        default=LIVE_DIRECTION,
+        help="a2b: A's face in, B's out (default a2b)",
     )
     onnx.add_argument("--fp16", action="store_true", help="float16 weights and I/O")
     onnx.add_argument("--opset", type=int, default=17, help="ONNX opset, 9..21 (default 17)")
@@ -41,7 +46,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     dfm.add_argument("--out", required=True, type=Path, help="the .dfm file to write")
     dfm.add_argument(
-        "--direction", choices=("a2b", "b2a"), default="a2b", help="a2b: A's face in, B's out (default a2b)"
+        "--direction",
+        choices=DIRECTIONS,
+        default=LIVE_DIRECTION,
+        help="a2b: A's face in, B's out (default a2b)",
     )
     dfm.add_argument("--opset", type=int, default=17, help="ONNX opset, 12..18 (default 17)")
     dfm.add_argument(

@@ -22,6 +22,7 @@ from torch import nn
 from export.onnx_export import ExportReport, signature_of, trace_graph, undertrained_on, write_atomically
 from export.parity import compare, sample_faces, torch_outputs
 from stream.align import DFLIVE
+from stream.choices import LIVE_DIRECTION, Direction
 from stream.contract import ModelInfo, metadata_for
 from stream.dfm import FACE_INPUT, OUTPUTS, read_signature
 from stream.errors import SwapcamError
@@ -30,13 +31,16 @@ from trained.model import SwapAutoencoder, SwapDirection
 
 IR_VERSION = 8
 OPSETS = (12, 18)  # what IR version 8 allows, from DeepFaceLab's 12 up
-SOURCE_DECODER = {"a2b": "a", "b2a": "b"}  # direction → the decoder of the face that goes in
+SOURCE_DECODER: dict[Direction, str] = {
+    "a2b": "a",
+    "b2a": "b",
+}  # direction → the decoder of the face that goes in
 
 
 class DfmGraph(nn.Module):
     """(N, R, R, 3) BGR in [0, 1] → out_face_mask, out_celeb_face (BGR), out_celeb_face_mask, NHWC."""
 
-    def __init__(self, model: SwapAutoencoder, direction: str) -> None:
+    def __init__(self, model: SwapAutoencoder, direction: Direction) -> None:
         super().__init__()
         self.model = model
         self.target, self.source = DECODER[direction], SOURCE_DECODER[direction]
@@ -102,7 +106,9 @@ def dfm_outputs(session: ort.InferenceSession, faces_rgb: np.ndarray) -> dict[st
     }
 
 
-def torch_reference(model: SwapAutoencoder, direction: str, faces_rgb: np.ndarray) -> dict[str, np.ndarray]:
+def torch_reference(
+    model: SwapAutoencoder, direction: Direction, faces_rgb: np.ndarray
+) -> dict[str, np.ndarray]:
     """What the model gives in PyTorch, each direction run as the ONNX export runs it."""
     outputs = torch_outputs(SwapDirection(model, DECODER[direction]), faces_rgb)
     outputs["input mask"] = torch_outputs(SwapDirection(model, SOURCE_DECODER[direction]), faces_rgb)["mask"]
@@ -110,7 +116,7 @@ def torch_reference(model: SwapAutoencoder, direction: str, faces_rgb: np.ndarra
 
 
 def export_dfm(
-    source: Path, out: Path, direction: str = "a2b", opset: int = 17, force: bool = False
+    source: Path, out: Path, direction: Direction = LIVE_DIRECTION, opset: int = 17, force: bool = False
 ) -> tuple[ExportReport, AlignmentCheck]:
     """Export ``direction`` of the checkpoint (or run) at ``source`` as a ``.dfm``; see the module docstring.
     A model trained on another alignment is refused unless ``force``."""

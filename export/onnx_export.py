@@ -16,6 +16,7 @@ import onnx
 import torch
 
 from export.parity import Parity, compare, onnx_outputs, sample_faces, torch_outputs
+from stream.choices import LIVE_DIRECTION, Direction
 from stream.contract import INPUT_NAME, OUTPUT_NAMES, ModelInfo, metadata_for
 from stream.errors import SwapcamError
 from stream.files import atomic_output
@@ -108,7 +109,11 @@ def trace(module: torch.nn.Module, resolution: int, dtype: torch.dtype, opset: i
 
 
 def export_onnx(
-    source: Path, out: Path, direction: str = "a2b", fp16: bool = False, opset: int = DEFAULT_OPSET
+    source: Path,
+    out: Path,
+    direction: Direction = LIVE_DIRECTION,
+    fp16: bool = False,
+    opset: int = DEFAULT_OPSET,
 ) -> ExportReport:
     """Export ``direction`` of the checkpoint (or run) at ``source`` to ``out``; see the module docstring."""
     if direction not in DECODER:

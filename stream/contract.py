@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from stream.align import AlignSpec, alignment_of
+from stream.choices import DIRECTIONS, Direction, parse_direction
 from stream.errors import SwapcamError
 
 FORMAT_VERSION = "1"
@@ -43,14 +44,14 @@ class ModelInfo:
     align_template: str
     identity_a: str
     identity_b: str
-    direction: str  # "a2b": faces of A in, B out
+    direction: Direction  # "a2b": faces of A in, B out
     training_steps: int
     source: str
     precision: str
 
     def __post_init__(self) -> None:
         self.align_spec  # noqa: B018 - constructing the spec validates face type, resolution and coverage
-        if self.direction not in ("a2b", "b2a"):
+        if self.direction not in DIRECTIONS:
             raise ValueError(f"direction must be a2b or b2a, got {self.direction!r}")
 
     @property
@@ -91,7 +92,7 @@ def parse_metadata(metadata: Mapping[str, str], origin: str, channels: str = "RG
             align_template=metadata["align_template"],
             identity_a=metadata["identity_a"],
             identity_b=metadata["identity_b"],
-            direction=metadata["direction"],
+            direction=parse_direction(metadata["direction"]),
             training_steps=int(metadata["training_steps"]),
             source=metadata["source"],
             precision=metadata["precision"],

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from stream.align import DFLIVE, MAX_SIZE, MIN_SIZE
+from stream.choices import LIVE_DIRECTION
 from stream.contract import ModelInfo, parse_metadata
 from stream.errors import SwapcamError
 
@@ -85,7 +86,7 @@ def dfm_info(signature: DfmSignature, metadata: Mapping[str, str], name: str, or
         align_template=DFLIVE.template,
         identity_a="camera",
         identity_b=name,
-        direction="a2b",
+        direction=LIVE_DIRECTION,
         training_steps=0,  # not recorded in a .dfm
         source="DeepFaceLab .dfm",
         precision="fp32",

@@ -22,7 +22,6 @@ from typing import Protocol, TextIO
 import numpy as np
 
 from stream.backends import (
-    BLEND_DEVICES,
     SwapBackend,
     apply_morph,
     choose_backend,
@@ -32,6 +31,7 @@ from stream.backends import (
 from stream.blend import warm_up
 from stream.blend_options import BlendOptions
 from stream.capture import Source, VideoFileSource
+from stream.choices import BLEND_DEVICES
 from stream.controls import LiveControls, LiveSettings
 from stream.metrics import RunLog, format_rolling, rolling
 from stream.occlusion import OcclusionStage

@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 
 from stream.backends import CropBatch, FaceBatch, Log, MaskBatch, from_model_output, to_model_input
+from stream.choices import LIVE_DIRECTION
 from stream.contract import ModelInfo
 from stream.lifecycle import OwnedResource
 from stream.threads import plan_threads, usable_cores
 
-DIRECTION = "a2b"  # the person in front of the camera is A; the output shows B
+DIRECTION = LIVE_DIRECTION
 
 
 def unavailable_reason(model: Path) -> str | None:

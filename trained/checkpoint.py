@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from stream.choices import Direction
 from stream.contract import ModelInfo
 from stream.errors import SwapcamError
 from stream.files import atomic_output
@@ -23,7 +24,10 @@ from trained.model import ModelConfig, SwapAutoencoder
 
 FORMAT_VERSION = 1
 PATTERN = re.compile(r"step-(\d{7,})\.pt$")
-DECODER = {"a2b": "b", "b2a": "a"}  # direction → the decoder that draws the output identity
+DECODER: dict[Direction, str] = {
+    "a2b": "b",
+    "b2a": "a",
+}  # direction → the decoder that draws the output identity
 
 
 def checkpoint_name(step: int) -> str:
@@ -145,7 +149,7 @@ def check_schema(state: dict[str, Any], path: Path, training: bool = False) -> N
         raise SwapcamError(f"{path} is not a complete swapcam model checkpoint: it lacks {'; '.join(wrong)}")
 
 
-def model_info(state: dict[str, Any], direction: str, precision: str) -> ModelInfo:
+def model_info(state: dict[str, Any], direction: Direction, precision: str) -> ModelInfo:
     """The model contract's description of one direction of a loaded checkpoint."""
     alignment = state["alignment"]
     return ModelInfo(

@@ -20,6 +20,7 @@ from typing import Any, Protocol, TypeAlias, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from stream.choices import BACKEND_CHOICES
 from stream.contract import ModelInfo
 from stream.errors import SwapcamError
 
@@ -78,8 +79,6 @@ def apply_morph(backend: SwapBackend, value: float | None, log: Log) -> None:
 
 ONNX_SUFFIXES = (".onnx", ".dfm")  # files ONNX Runtime runs: swapcam's models and DeepFaceLab's
 
-BLEND_DEVICES = ("auto", "cpu", "cuda")  # where crop and paste-back run; auto: on the GPU when the model is
-
 
 def device_swap(backend: SwapBackend, blend_device: str) -> Callable[[Any], tuple[Any, Any]] | None:
     """The backend's on-device model when crop and paste-back should run on its CUDA GPU, else None."""
@@ -137,7 +136,7 @@ def demo_model(log: Log) -> Path:
     return path
 
 
-CHOICES = ("auto", *REGISTRY)
+CHOICES = BACKEND_CHOICES  # the registry's names and auto (a test checks they agree)
 
 
 @dataclass(frozen=True)

@@ -19,15 +19,13 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from stream.choices import BACKEND_CHOICES, BLEND_DEVICES
 from stream.commands.blend_args import add_blend_arguments, blend_options
 
 if TYPE_CHECKING:
     from stream.capture import Source
     from stream.controls import LiveControls
     from stream.sinks import Sink
-
-BACKENDS = ("auto", "onnxruntime", "tensorrt", "torch")
-BLEND_DEVICES = ("auto", "cpu", "cuda")  # stream.backends.BLEND_DEVICES, repeated: --help loads no numpy
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -77,7 +75,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "picture --source, write the swapped picture (.png, .jpg, ...)",
     )
     parser.add_argument(
-        "--backend", choices=BACKENDS, default="auto", help="inference backend (default auto)"
+        "--backend", choices=BACKEND_CHOICES, default="auto", help="inference backend (default auto)"
     )
     parser.add_argument(
         "--blend-device",

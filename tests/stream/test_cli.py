@@ -53,7 +53,7 @@ def test_the_live_command_offers_what_the_runtime_accepts():
     from stream.align import ALIGNMENTS
     from stream.commands import extract, live
 
-    assert set(live.BACKENDS) == set(backends.CHOICES) and live.BLEND_DEVICES == backends.BLEND_DEVICES
+    assert set(backends.CHOICES) == {"auto", *backends.REGISTRY} and live.BACKEND_CHOICES == backends.CHOICES
     assert tuple(ALIGNMENTS) == extract.ALIGN_CHOICES
 
 
