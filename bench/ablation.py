@@ -1,7 +1,7 @@
 """Training-recipe ablation: the same data and step budget for each variant of the recipe, one run folder
 each, judged by `swapcam eval` on the woman's sample clip, and one table of the results.
 
-    python -m bench.ablation --a faces/woman --b faces/man --out runs/ablation --steps 1200 \\
+    swapcam bench ablation --a faces/woman --b faces/man --out runs/ablation --steps 1200 \\
         [--variants full round-1 ...] [--every 4]
 
 Variants: ``full`` (the default recipe), ``round-1`` (the recipe of the first demo model), the full recipe
@@ -76,25 +76,18 @@ def table(out: Path) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.ablation", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--a", required=True, type=Path)
-    parser.add_argument("--b", required=True, type=Path)
-    parser.add_argument("--out", required=True, type=Path, help="one run folder per variant is made here")
-    parser.add_argument("--steps", type=int, default=1200)
-    parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--lr", type=float, default=3e-4)
-    parser.add_argument("--every", type=int, default=4, help="judge every N-th frame of the clip")
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
-    args = parser.parse_args(argv)
+def run(args: argparse.Namespace) -> int:
+    """`swapcam bench ablation` (options: ``bench.command``)."""
+    from stream.errors import SwapcamError
 
-    from stream.threads import size_thread_pools
-
-    size_thread_pools()
+    variants = args.variants or list(VARIANTS)
+    unknown = sorted(set(variants) - set(VARIANTS))
+    if unknown:
+        raise SwapcamError(f"--variants expects names among {', '.join(VARIANTS)}, got {', '.join(unknown)}")
     base = TrainOptions(preset="lite", batch=args.batch, steps=args.steps, learning_rate=args.lr)
-    for name in args.variants:
+    for name in variants:
         run_variant(args, name, variant_options(base, name))
-    print(table(args.out))
+    print(table(args.action_out))
     return 0
 
 
@@ -104,14 +97,10 @@ def run_variant(args: argparse.Namespace, name: str, options: TrainOptions) -> N
     from trained import checkpoint as ckpt
     from trained.train import train
 
-    run = args.out / name
+    run = args.action_out / name
     done = ckpt.list_checkpoints(run / "checkpoints")
     if not done or ckpt.load_checkpoint(done[-1])["step"] < args.steps:
         result = train(args.a, args.b, run, options, resume=bool(done), progress=False)
         print(f"{name}: {result.step} steps in {result.seconds:.0f} s", flush=True)
     if not (run / "eval" / "report.json").is_file():
         evaluate_swap(default_inputs(model=run), run / "eval", every=args.every, say=lambda message: None)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

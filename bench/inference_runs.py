@@ -4,6 +4,9 @@ Inputs are real aligned faces of the sample clip, rotated so no call sees the pr
 call goes through the backend's ``swap`` (pre/post-processing included, as the pipeline pays it).
 """
 
+import argparse
+import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -66,3 +69,32 @@ def run_inference(
                 timed = measure(name, lambda i, b=batch, run=backend.swap: run(inputs.crops(i, b)), budget)
                 results.append({"backend": backend.describe(), "batch": batch, **timed.fields()})
     return results, notes
+
+
+def run(args: argparse.Namespace) -> int:
+    """`swapcam bench inference`: every backend that can run the model, batch 1 and 2, on the first 48
+    faces of the woman's clip, each for at least ``--seconds``; a table on stdout, JSON with ``--out``."""
+    from bench.inputs import load_inputs
+    from bench.machine import machine
+    from bench.models import model_and_checkpoint
+    from bench.report import inference_table
+    from stream.choices import BACKENDS
+    from stream.files import atomic_output
+    from stream.samples import ensure_samples
+
+    model, checkpoint = model_and_checkpoint(
+        args.action_model, lambda message: print(message, file=sys.stderr)
+    )
+    with open_backend(model, choose_backend(model), _quiet) as backend:
+        spec = backend.info.align_spec
+    inputs = load_inputs(ensure_samples()["woman"], spec, 48)
+    openers = runners(model, checkpoint, set(BACKENDS))
+    results, notes = run_inference(openers, inputs, (1, 2), Budget(seconds=args.seconds))
+    notes += skipped(model, checkpoint, set(BACKENDS))
+    print("\n".join([*inference_table(results), *(f"- {note}" for note in notes)]))
+    if args.action_out is not None:
+        report = {"machine": machine(), "model": str(model), "inference": results, "notes": notes}
+        args.action_out.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_output(args.action_out) as part:
+            part.write_text(json.dumps(report, indent=1) + "\n")
+    return 0

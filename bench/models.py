@@ -6,6 +6,7 @@ Timing does not depend on the weights' values, so a preset's speed is measured o
 cached; its faces are found as in the original.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -54,3 +55,15 @@ def resized_clip(clip: Path, width: int, height: int) -> Path:
             writer.release()
     partial.replace(path)
     return path
+
+
+def model_and_checkpoint(model: Path | None, say: Callable[[str], None]) -> tuple[Path, Path | None]:
+    """(the model a benchmark runs, the checkpoint of the same weights for the torch backend, if known);
+    without ``model``, the demo model exported to ONNX and its shipped checkpoint."""
+    from stream.backends import demo_model, is_checkpoint
+
+    if model is None:
+        from trained.demo import CHECKPOINT
+
+        return demo_model(say), CHECKPOINT
+    return model, model if is_checkpoint(model) else None

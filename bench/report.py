@@ -104,6 +104,12 @@ def headline(report: dict) -> list[str]:
     return lines
 
 
+def inference_table(entries: list[dict]) -> list[str]:
+    """The markdown table of inference results, one row per backend and batch."""
+    rows = [_row([e["backend"], e["batch"], *_stats(e)]) for e in entries]
+    return [_row(["backend", "batch", "calls", *STAT_HEADERS]), _row(["---"] * 8), *rows]
+
+
 def _row(cells: list[object]) -> str:
     return "| " + " | ".join(str(cell) for cell in cells) + " |"
 
@@ -159,8 +165,7 @@ def markdown(report: dict) -> str:
         lines.append("- the ratios compare the pipeline without the hand stage: the baseline has none either")
     lines += ["", "## Stages, each alone", "", _row(["stage", "calls", *STAT_HEADERS])]
     lines += [_row(["---"] * 7), *(_row([s["stage"], *_stats(s)]) for s in report["stages"])]
-    lines += ["", "## Inference", "", _row(["backend", "batch", "calls", *STAT_HEADERS])]
-    lines += [_row(["---"] * 8), *(_row([e["backend"], e["batch"], *_stats(e)]) for e in report["inference"])]
+    lines += ["", "## Inference", "", *inference_table(report["inference"])]
     lines += [f"- {note}" for note in report["inference_notes"]]
     found = report["floor"]
     intervals = ", ".join(f"{ms} ms at {pace} fps" for pace, ms in found["frame_interval_ms"].items())

@@ -1,6 +1,6 @@
 """Soak: many frames through the real live pipeline, watching memory, threads and open files.
 
-    python -m bench.soak [--frames 50000] [--model M] [--out bench/results/soak-cpu.json]
+    swapcam bench soak [--frames 50000] [--model M] [--out bench/results/soak-cpu.json]
 
 The woman's sample clip is decoded again and again (reopened at its end) into the full pipeline (FaceMesh,
 hand occlusion, the model through its backend, blending, the disclosure label) and a null sink, as fast as
@@ -88,24 +88,18 @@ def verdict(
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--frames", type=int, default=50_000)
-    parser.add_argument("--every", type=int, default=1000, help="sample every N frames (default 1000)")
-    parser.add_argument("--model", type=Path, help="model (default: the demo model)")
-    parser.add_argument("--out", type=Path, default=Path("bench/results/soak-cpu.json"))
-    args = parser.parse_args(argv)
-
+def run(args: argparse.Namespace) -> int:
+    """`swapcam bench soak` (options: ``bench.command``)."""
     from stream.threads import size_thread_pools
 
     size_thread_pools(torch_pools=False)
-    from export.demo import demo_onnx
+    from stream.backends import demo_model
     from stream.live import LiveOptions, run_live
     from stream.machine import machine
     from stream.samples import ensure_samples
     from stream.sinks import NullSink
 
-    model = args.model or demo_onnx(lambda message: None)
+    model = args.action_model or demo_model(lambda message: None)
     samples: list[dict[str, float]] = []
     delivered = 0
     started = time.monotonic()
@@ -127,12 +121,8 @@ def main(argv: list[str] | None = None) -> int:
               "fps": result.figures["fps"], "latency_ms": result.figures["latency_ms"],
               "verdict": verdict(before, samples, after), "before": before, "after": after,
               "samples": samples}  # fmt: skip
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(args.out) as part:
+    args.action_out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(args.action_out) as part:
         part.write_text(json.dumps(report, indent=1) + "\n")
     print(json.dumps(report["verdict"]))
     return 0 if report["verdict"]["passed"] else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,6 +1,6 @@
 """Training throughput under different thread plans, on an idle machine and beside a CPU-heavy process.
 
-    python -m bench.thread_plans [--seconds 15] [--out bench/results/thread-plans-cpu.json]
+    swapcam bench threads [--seconds 15] [--out bench/results/thread-plans-cpu.json]
 
 Each plan runs real `lite` training steps (96 px, batch 8, augmentation included) in a fresh process, because
 OpenMP reads its settings once, when it loads. Plans: the libraries' defaults (torch and OpenCV as wide as
@@ -82,7 +82,8 @@ def _competitor() -> subprocess.Popen[bytes]:
 
 
 def measure(plan: str, seconds: float) -> dict[str, object]:
-    command = [sys.executable, "-m", "bench.thread_plans", "--child", plan, "--seconds", str(seconds)]
+    command = [sys.executable, "-c", "import sys; from stream.cli import main; sys.exit(main())",
+               "bench", "threads", "--child", plan, "--seconds", str(seconds)]  # fmt: skip
     environment = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
     done = subprocess.run(command, capture_output=True, text=True, check=True, env=environment)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -96,17 +97,11 @@ def _row(result: dict[str, object]) -> str:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--seconds", type=float, default=15.0)
-    parser.add_argument("--out", type=Path, default=RESULTS / "thread-plans-cpu.json")
-    parser.add_argument("--child", choices=PLANS, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+def run(args: argparse.Namespace) -> int:
+    """`swapcam bench threads` (options: ``bench.command``); ``--child PLAN`` is one plan's own process."""
     if args.child:
         print(json.dumps(child(args.child, args.seconds)))
-        return
+        return 0
     from bench.machine import machine
 
     results = []
@@ -130,10 +125,7 @@ def main() -> None:
             if competitor is not None:
                 competitor.kill()
                 competitor.wait()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": machine(), "results": results}, indent=2))
-    print(f"wrote {args.out}")
-
-
-if __name__ == "__main__":
-    main()
+    args.action_out.parent.mkdir(parents=True, exist_ok=True)
+    args.action_out.write_text(json.dumps({"machine": machine(), "results": results}, indent=2))
+    print(f"wrote {args.action_out}")
+    return 0

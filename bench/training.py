@@ -1,7 +1,7 @@
 """Training throughput per preset: real training steps (augmentation included) on the sample faces.
 
-    python -m bench.training [--device auto|cpu|cuda] [--augment-on cpu device] [--out FILE.json]
-                             [--seconds 20]
+    swapcam bench training [--device auto|cpu|cuda] [--augment-on cpu device] [--out FILE.json]
+                           [--seconds 20]
 
 Each preset runs at its default resolution with a batch per device: on the CPU one that fits a
 laptop-class machine, on a CUDA GPU one that keeps it busy. A step trains both identities, so samples/s
@@ -24,7 +24,6 @@ import torch
 
 from bench.machine import machine
 from stream.align import AlignSpec
-from stream.errors import SwapcamError
 from stream.extract import ExtractOptions, extract
 from stream.machine import cpu_name
 from stream.samples import cache_dir, sample_clips
@@ -127,26 +126,9 @@ def default_output(device: torch.device) -> Path:
     return RESULTS / f"training-{'gpu' if device.type == 'cuda' else 'cpu'}.json"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--presets", nargs="+", default=["lite", "df128", "df256"])
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--min-steps", type=int, default=5)
-    parser.add_argument(
-        "--augment-on",
-        nargs="+",
-        choices=("cpu", "device"),
-        help="default: cpu and device on a GPU, else cpu",
-    )
-    parser.add_argument("--out", type=Path, help="write the report as JSON here (default: see above)")
-    args = parser.parse_args()
-    try:
-        device = resolve_device(args.device)
-    except SwapcamError as error:
-        parser.error(str(error))
+def run(args: argparse.Namespace) -> int:
+    """`swapcam bench training` (options: ``bench.command``)."""
+    device = resolve_device(args.device)
     faces = extracted_sample_clips()
     results = []
     print(f"machine: {machine()}")
@@ -156,10 +138,10 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for preset in args.presets:
         for place in places:
-            with tempfile.TemporaryDirectory() as run:
+            with tempfile.TemporaryDirectory() as run_folder:
                 result = measure(
                     preset, faces, device.type, augment_on=place, seconds=args.seconds,
-                    min_steps=args.min_steps, run=Path(run),
+                    min_steps=args.min_steps, run=Path(run_folder),
                 )  # fmt: skip
             results.append(result)
             print(
@@ -171,11 +153,8 @@ def main() -> None:
         "machine": machine(),
         "results": [{**r.__dict__, "samples_per_second": r.samples_per_second} for r in results],
     }
-    out = args.out or default_output(device)
+    out = args.action_out or default_output(device)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
     print(f"wrote {out}")
-
-
-if __name__ == "__main__":
-    main()
+    return 0

@@ -1,36 +1,38 @@
-import time
+"""`swapcam bench inference`: every backend that can run the model, through the backend protocol."""
 
-import numpy as np
+import json
 
-from bench.inference import benchmark, markdown, time_calls
 from bench.machine import machine
 from bench.timing import MIN_CALLS
+from stream.cli import main
 
 
-def test_time_calls_measures_every_call_and_orders_its_statistics():
-    seen = []
-    latency = time_calls(
-        "sleep",
-        lambda face: seen.append(face.sum()) or time.sleep(0.0002),
-        np.arange(12.0).reshape(4, 3),
-        0.0,
+def test_bench_inference_times_each_backend_on_real_faces_and_writes_json(exported, tmp_path, capsys):
+    out = tmp_path / "inference.json"
+    assert (
+        main(["bench", "inference", "--model", str(exported["fp32"]), "--seconds", "0", "--out", str(out)])
+        == 0
     )
-    assert latency.calls == MIN_CALLS
-    assert latency.min_ms <= latency.p50_ms <= latency.p95_ms <= latency.p99_ms <= latency.max_ms
-    assert latency.min_ms >= 0.2
-    assert len(set(seen)) == 4  # inputs rotate
-
-
-def test_benchmark_compares_torch_and_onnx_runtime_on_one_machine(small_run):
-    report = benchmark(small_run, seconds=0.0)
-    runners = [r["runner"] for r in report["results"]]
-    assert runners == ["torch fp32", "onnxruntime CPU fp32", "onnxruntime CPU fp16"]
-    assert all(r["calls"] >= MIN_CALLS and r["p50_ms"] > 0 for r in report["results"])
-    assert report["model"]["resolution"] == 64 and report["model"]["flops_per_frame"] > 0
-    table = markdown(report)
-    assert table.count("\n") == 4 and "1.00x" in table
+    printed = capsys.readouterr().out
+    assert "| backend | batch | calls | min ms | p50 ms | p95 ms | p99 ms | max ms |" in printed
+    report = json.loads(out.read_text())
+    batches = sorted(entry["batch"] for entry in report["inference"])
+    assert batches == [1, 2] and all(
+        entry["backend"].startswith("onnxruntime") for entry in report["inference"]
+    )
+    assert all(entry["calls"] >= MIN_CALLS and entry["p50_ms"] > 0 for entry in report["inference"])
+    assert any("torch" in note for note in report["notes"])  # an .onnx file alone: torch is named, not run
 
 
 def test_machine_names_cpu_and_versions():
     described = machine()
     assert described["cpu"] and described["versions"]["torch"].startswith("2.13")
+
+
+def test_bench_soak_runs_the_live_pipeline_and_samples_the_process(exported, tmp_path, capsys):
+    out = tmp_path / "soak.json"
+    code = main(["bench", "soak", "--frames", "40", "--every", "20", "--model", str(exported["fp32"]),
+                 "--out", str(out)])  # fmt: skip
+    report = json.loads(out.read_text())
+    assert report["frames"] == 40 and [s["frames"] for s in report["samples"]] == [1, 20, 40]
+    assert code == (0 if report["verdict"]["passed"] else 1) and "rss_mb" in report["after"]
