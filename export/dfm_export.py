@@ -65,10 +65,10 @@ class AlignmentCheck:
 
 
 def check_alignment(info: ModelInfo) -> AlignmentCheck:
-    if info.align_template != DFLIVE.template:
+    if info.template != DFLIVE.template:
         return AlignmentCheck(
             False,
-            f"the model was trained on faces aligned with {info.align_template}, but DeepFaceLive and "
+            f"the model was trained on faces aligned with {info.template}, but DeepFaceLive and "
             f"FaceFusion crop with their own alignment: extract with `swapcam extract --align dflive`, "
             "train on those faces, then export",
         )

@@ -19,6 +19,7 @@ which ``.dfm`` models from DeepFaceLab and DeepFaceLive expect.
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 import cv2
 import numpy as np
@@ -162,6 +163,22 @@ class AlignSpec:
     def __str__(self) -> str:
         named = "" if self.template == ALIGN_TEMPLATE else f", template {self.template}"
         return f"{self.face_type} {self.size}px coverage {self.coverage:g}{named}"
+
+    def record(self) -> dict[str, str | float]:
+        """How the faces were cut, without the crop size (a model's resolution may differ from the faces'):
+        the record extract sets, checkpoints and model metadata keep (``alignment_record``)."""
+        return {"face_type": self.face_type, "coverage": self.coverage, "template": self.template}
+
+
+ALIGNMENT_KEYS = ("face_type", "coverage", "template")
+FORMER_KEYS = MappingProxyType({"align_template": "template"})  # names in files written before the rename
+
+
+def alignment_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """``record`` with the alignment keys under their current names (files written before the template id
+    was called ``template`` everywhere name it ``align_template``); other keys are kept as they are."""
+    renamed = {FORMER_KEYS.get(key, key): value for key, value in record.items()}
+    return {**renamed, **{key: value for key, value in record.items() if key in ALIGNMENT_KEYS}}
 
 
 def template_to_crop(points: Points, spec: AlignSpec) -> Points:

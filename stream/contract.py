@@ -10,7 +10,7 @@ The live pipeline configures alignment from this metadata, so a model is never r
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from stream.align import AlignSpec, alignment_of
+from stream.align import AlignSpec, alignment_of, alignment_record
 from stream.choices import DIRECTIONS, Direction, parse_direction
 from stream.errors import SwapcamError
 
@@ -22,7 +22,7 @@ REQUIRED_METADATA = (
     "resolution",
     "face_type",
     "coverage",
-    "align_template",
+    "template",
     "channels",
     "identity_a",
     "identity_b",
@@ -41,7 +41,7 @@ class ModelInfo:
     resolution: int
     face_type: str
     coverage: float
-    align_template: str
+    template: str
     identity_a: str
     identity_b: str
     direction: Direction  # "a2b": faces of A in, B out
@@ -60,13 +60,14 @@ class ModelInfo:
             face_type=self.face_type,
             size=self.resolution,
             coverage=self.coverage,
-            template=self.align_template,
+            template=self.template,
         )
 
 
 def parse_metadata(metadata: Mapping[str, str], origin: str, channels: str = "RGB") -> ModelInfo:
     """Check and parse contract metadata; ``origin`` names the file in error messages. ``channels``: the
     colour order the file's format has (RGB for swapcam's ONNX, BGR for a ``.dfm``)."""
+    metadata = alignment_record(metadata)
     missing = [key for key in REQUIRED_METADATA if key not in metadata]
     if missing:
         raise SwapcamError(f"{origin} is not a swapcam model: its metadata lacks {', '.join(missing)}")
@@ -74,7 +75,7 @@ def parse_metadata(metadata: Mapping[str, str], origin: str, channels: str = "RG
     if found != FORMAT_VERSION:
         raise SwapcamError(f"{origin} has swapcam format version {found}, expected {FORMAT_VERSION}")
     try:
-        alignment_of(metadata["align_template"])
+        alignment_of(metadata["template"])
     except ValueError as error:
         raise SwapcamError(
             f"{origin} was trained on faces aligned in a way this swapcam cannot crop: {error}"
@@ -89,7 +90,7 @@ def parse_metadata(metadata: Mapping[str, str], origin: str, channels: str = "RG
             resolution=int(metadata["resolution"]),
             face_type=metadata["face_type"],
             coverage=float(metadata["coverage"]),
-            align_template=metadata["align_template"],
+            template=metadata["template"],
             identity_a=metadata["identity_a"],
             identity_b=metadata["identity_b"],
             direction=parse_direction(metadata["direction"]),
@@ -145,7 +146,7 @@ def metadata_for(info: ModelInfo, channels: str = "RGB") -> dict[str, str]:
         "resolution": str(info.resolution),
         "face_type": info.face_type,
         "coverage": f"{info.coverage:g}",
-        "align_template": info.align_template,
+        "template": info.template,
         "channels": channels,
         "identity_a": info.identity_a,
         "identity_b": info.identity_b,

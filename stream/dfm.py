@@ -83,7 +83,7 @@ def dfm_info(signature: DfmSignature, metadata: Mapping[str, str], name: str, or
         resolution=signature.resolution,
         face_type="whole_face",
         coverage=DFLIVE.coverage[1],
-        align_template=DFLIVE.template,
+        template=DFLIVE.template,
         identity_a="camera",
         identity_b=name,
         direction=LIVE_DIRECTION,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stream.align import AlignSpec, alignment_of
+from stream.align import AlignSpec, alignment_of, alignment_record
 from stream.errors import SwapcamError
 from stream.files import atomic_output
 from stream.types import Affine, Landmarks
@@ -62,16 +62,12 @@ class FaceSet:
     sources: tuple[SourceEntry, ...] = ()
     records: tuple[FaceRecord, ...] = field(default=(), repr=False)
 
-    @property
-    def align_template(self) -> str:
-        return self.spec.template
-
 
 def _meta_json(faceset: FaceSet) -> str:
     return json.dumps(
         {
             "format_version": FORMAT_VERSION,
-            "align_template": faceset.align_template,
+            "template": faceset.spec.template,
             "spec": {key: value for key, value in asdict(faceset.spec).items() if key != "template"},
             "landmark_count": faceset.landmark_count,
             "sources": [asdict(source) for source in faceset.sources],
@@ -132,7 +128,7 @@ def _faceset_from(meta: dict, columns: dict[str, np.ndarray], path: Path) -> Fac
         )
         for i in range(len(columns["name"]))
     )
-    template = meta["align_template"]
+    template = alignment_record(meta)["template"]
     try:
         alignment_of(template)
     except ValueError as error:

@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from stream.align import ALIGNMENT_KEYS, alignment_record
 from stream.choices import Direction
 from stream.contract import ModelInfo
 from stream.errors import SwapcamError
@@ -115,7 +116,6 @@ SCHEMA = MappingProxyType(
     {"model_config": dict, "labels": dict, "alignment": dict, "step": int, "model": dict}
 )
 TRAINING_SCHEMA = MappingProxyType({"preset": str, "optimizer": dict, "rng": dict})
-ALIGNMENT_KEYS = ("face_type", "coverage", "align_template")
 
 
 def load_model(path: Path) -> tuple[SwapAutoencoder, dict[str, Any]]:
@@ -141,7 +141,7 @@ def check_schema(state: dict[str, Any], path: Path, training: bool = False) -> N
     keys and both identities' labels."""
     schema = {**SCHEMA, **(TRAINING_SCHEMA if training else {})}
     wrong = [f"{key} ({t.__name__})" for key, t in schema.items() if not isinstance(state.get(key), t)]
-    if not wrong and not all(key in state["alignment"] for key in ALIGNMENT_KEYS):
+    if not wrong and not all(key in alignment_record(state["alignment"]) for key in ALIGNMENT_KEYS):
         wrong.append(f"alignment with {', '.join(ALIGNMENT_KEYS)}")
     if not wrong and not {"a", "b"} <= set(state["labels"]):
         wrong.append("labels of a and b")
@@ -151,12 +151,12 @@ def check_schema(state: dict[str, Any], path: Path, training: bool = False) -> N
 
 def model_info(state: dict[str, Any], direction: Direction, precision: str) -> ModelInfo:
     """The model contract's description of one direction of a loaded checkpoint."""
-    alignment = state["alignment"]
+    alignment = alignment_record(state["alignment"])
     return ModelInfo(
         resolution=int(state["model_config"]["resolution"]),
         face_type=alignment["face_type"],
         coverage=float(alignment["coverage"]),
-        align_template=alignment["align_template"],
+        template=alignment["template"],
         identity_a=state["labels"]["a"],
         identity_b=state["labels"]["b"],
         direction=direction,

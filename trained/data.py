@@ -33,10 +33,6 @@ class FaceData:
     def __len__(self) -> int:
         return len(self.faces)
 
-    @property
-    def align_template(self) -> str:
-        return self.spec.template
-
 
 def region_mask(landmarks_crop: NDArray[np.float32], size: int) -> NDArray[np.uint8]:
     """Eyes and mouth, filled and slightly dilated, as a (size, size) 0/255 mask."""
@@ -86,14 +82,10 @@ def load_faces(folder: Path, resolution: int, label: str | None = None) -> FaceD
 
 def check_compatible(a: FaceData, b: FaceData) -> None:
     """A and B must be cropped the same way (face type, coverage, template) for a swap to line up."""
-    crop_a, crop_b = (
-        (a.spec.face_type, a.spec.coverage, a.align_template),
-        (b.spec.face_type, b.spec.coverage, b.align_template),
-    )
-    if crop_a != crop_b:
+    if a.spec.record() != b.spec.record():
         raise SwapcamError(
-            f"A and B were extracted differently: A is {a.spec} with template {a.align_template}, "
-            f"B is {b.spec} with template {b.align_template}: "
+            f"A and B were extracted differently: A is {a.spec} with template {a.spec.template}, "
+            f"B is {b.spec} with template {b.spec.template}: "
             "extract both with the same --align, --face-type and --coverage"
         )
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from stream.align import alignment_record
 from stream.errors import SwapcamError
 from stream.lifecycle import OwnedResource
 from stream.threads import usable_cores
@@ -221,12 +222,8 @@ def _check_resume(saved: dict[str, Any], options: TrainOptions, data: FaceData) 
         raise SwapcamError(
             f"--resume must continue with the options the run was trained with: {'; '.join(differences)}"
         )
-    alignment = {
-        "face_type": data.spec.face_type,
-        "coverage": data.spec.coverage,
-        "align_template": data.align_template,
-    }
-    if saved["alignment"] != alignment:
+    alignment = data.spec.record()
+    if alignment_record(saved["alignment"]) != alignment:
         raise SwapcamError(
             f"the run was trained on faces aligned as {saved['alignment']}, these are {alignment}"
         )

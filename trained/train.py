@@ -59,11 +59,7 @@ def _save(session: Session, run: Path, options: TrainOptions, preset: str) -> Pa
             "preset": preset,
             "model_config": session.model.config.to_dict(),
             "labels": session.labels,
-            "alignment": {
-                "face_type": data.spec.face_type,
-                "coverage": data.spec.coverage,
-                "align_template": data.align_template,
-            },
+            "alignment": data.spec.record(),
             "step": session.step,
             "model": session.model.state_dict(),
             "optimizer": session.optimizer.state_dict(),

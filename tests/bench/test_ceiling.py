@@ -22,7 +22,7 @@ def test_the_passthrough_model_keeps_the_contract_and_returns_its_input(passthro
     backend = open_backend(passthrough, choose_backend(passthrough), lambda message: None)
     try:
         assert backend.info.resolution == 96
-        assert backend.info.align_template == model_info(DEMO).align_template
+        assert backend.info.template == model_info(DEMO).template
         crops = np.random.default_rng(0).integers(0, 256, (2, 96, 96, 3), dtype=np.uint8)
         faces, masks = backend.swap(crops)
     finally:

@@ -86,7 +86,7 @@ def test_the_dfm_has_exactly_the_signature_deepfacelive_loads(dflive_models):
         (2, 64, 64, 1),
     )
     metadata = {p.key: p.value for p in graph.metadata_props}
-    assert metadata["channels"] == "BGR" and metadata["align_template"] == DFLIVE.template
+    assert metadata["channels"] == "BGR" and metadata["template"] == DFLIVE.template
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ def test_exported_files_carry_the_complete_contract(exported, small_run):
             "a2b",
             3,
         )
-        assert info.align_template == "swapcam-fm2d-v1" and metadata["channels"] == "RGB"
+        assert info.template == "swapcam-fm2d-v1" and metadata["channels"] == "RGB"
 
 
 def test_onnx_runtime_matches_pytorch_on_real_aligned_faces_at_any_batch(exported, small_run):
@@ -57,7 +57,7 @@ def test_fp16_export_runs_in_half_precision_within_tolerance(exported, small_run
 def test_verify_prints_metadata_signature_and_providers(exported, small_run, capsys):
     assert main(["export", "verify", str(exported["fp32"]), "--run", str(small_run)]) == 0
     out = capsys.readouterr().out
-    assert "align_template: swapcam-fm2d-v1" in out and "identity_b: man" in out
+    assert "template: swapcam-fm2d-v1" in out and "identity_b: man" in out
     assert "face float32 (batch, 3, 64, 64) → swapped float32 (batch, 3, 64, 64)" in out
     assert "ONNX Runtime CPUExecutionProvider: ok" in out and ": ok" in out.splitlines()[-1]
 

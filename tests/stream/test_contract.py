@@ -8,7 +8,7 @@ INFO = ModelInfo(
     resolution=96,
     face_type="whole_face",
     coverage=1.0,
-    align_template=ALIGN_TEMPLATE,
+    template=ALIGN_TEMPLATE,
     identity_a="woman",
     identity_b="man",
     direction="a2b",
@@ -26,7 +26,7 @@ def test_metadata_round_trips():
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("align_template", "dfl-68", "cannot crop: .*got 'dfl-68'"),
+        ("template", "dfl-68", "cannot crop: .*got 'dfl-68'"),
         ("swapcam.format_version", "9", "format version 9, expected 1"),
         ("channels", "BGR", "expected channels RGB"),
         ("resolution", "32", "invalid metadata"),
@@ -39,9 +39,15 @@ def test_metadata_that_would_run_a_model_on_the_wrong_crop_is_refused(key, value
 
 
 def test_a_model_trained_on_deepfacelive_crops_is_cropped_that_way():
-    metadata = {**metadata_for(INFO), "align_template": DFLIVE.template, "coverage": "2.2"}
+    metadata = {**metadata_for(INFO), "template": DFLIVE.template, "coverage": "2.2"}
     spec = parse_metadata(metadata, "m.onnx").align_spec
     assert (spec.template, spec.coverage, spec.size) == (DFLIVE.template, 2.2, 96)
+
+
+def test_models_exported_before_the_template_rename_still_load():
+    metadata = metadata_for(INFO)
+    metadata["align_template"] = metadata.pop("template")
+    assert parse_metadata(metadata, "m.onnx") == INFO
 
 
 def test_missing_keys_are_named():

@@ -146,7 +146,7 @@ def test_dflive_alignment_is_recorded_with_its_default_coverage(tmp_path, sample
     code, _, err = run_cli(capsys, sample_paths["man"], "--out", out, "--align", "dflive", "--every", 24)
     faceset = read_faceset(out)
     assert code == 0, err
-    assert (faceset.align_template, faceset.spec.coverage, len(faceset.records)) == (
+    assert (faceset.spec.template, faceset.spec.coverage, len(faceset.records)) == (
         "dflive-uni468-v1",
         2.2,
         3,
@@ -161,10 +161,22 @@ def test_an_index_with_an_unknown_template_is_reported(tmp_path, sample_paths, c
     with np.load(out / INDEX_NAME) as data:
         columns = dict(data)
     meta = json.loads(str(columns["meta"]))
-    columns["meta"] = np.array(json.dumps({**meta, "align_template": "dfl-68"}))
+    columns["meta"] = np.array(json.dumps({**meta, "template": "dfl-68"}))
     np.savez(out / INDEX_NAME, **columns)
     code, _, err = run_cli(capsys, sample_paths["man"], "--out", out, "--every", 36, "--size", 64)
     assert code == 1 and "aligned in a way this swapcam cannot crop" in err and "dfl-68" in err
+
+
+def test_an_index_written_before_the_template_rename_still_reads(tmp_path, sample_paths, capsys):
+    out = tmp_path / "older"
+    run_cli(capsys, sample_paths["man"], "--out", out, "--every", 36, "--size", 64, "--align", "dflive")
+    with np.load(out / INDEX_NAME) as data:
+        columns = dict(data)
+    meta = json.loads(str(columns["meta"]))
+    meta["align_template"] = meta.pop("template")  # as swapcam wrote it before
+    columns["meta"] = np.array(json.dumps(meta))
+    np.savez(out / INDEX_NAME, **columns)
+    assert read_faceset(out).spec.template == "dflive-uni468-v1"
 
 
 def test_a_damaged_index_is_reported(tmp_path, sample_paths, capsys):

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from stream.align import AlignSpec
+from stream.align import AlignSpec, alignment_record
 from stream.extract import ExtractOptions, extract
 from trained.data import FaceData, load_faces
 
@@ -34,7 +34,7 @@ def demo_faces(sample_paths: dict[str, Path], tmp_path_factory: pytest.TempPathF
     from trained.demo import CHECKPOINT
 
     alignment = load_checkpoint(CHECKPOINT)["alignment"]
-    spec = AlignSpec(alignment["face_type"], 128, alignment["coverage"], alignment["align_template"])
+    spec = AlignSpec(size=128, **alignment_record(alignment))
     root = tmp_path_factory.mktemp("demo_faces")
     for name in ("woman", "man"):
         extract([sample_paths[name]], root / name, ExtractOptions(spec=spec), progress=False)
