@@ -294,9 +294,47 @@ def _open_session(
     saved = _run_folder(run, resume, world, say)
     config = _model_config(options, saved)
     preset = saved["preset"] if saved else options.preset or "lite"
+    split = _training_faces(a_dir, b_dir, config.resolution, options, saved=saved, world=world)
+    device = _device_of(options, world)
+    on_device = augments_on_device(options.augment_on, device)
+    parts = _model_parts(config, options, device)
+    step = _restore(saved, parts, world) if saved is not None else 0
+    rng = _augment_rng(options, saved, step, world)
+    session = Session(
+        model=parts.model,
+        optimizer=parts.optimizer,
+        rng=rng,
+        step=step,
+        labels=saved["labels"] if saved else {key: train.label for key, (train, _) in split.items()},
+        data={key: train for key, (train, _) in split.items()},
+        holdout={key: held for key, (_, held) in split.items()},
+        device=device,
+        amp_dtype=parts.amp_dtype,
+        scaler=parts.scaler,
+        trainer=_trainer(parts.model, world, device),  # first: if joining fails, no pool has been started
+        pool=None if on_device else augment_pool(device),
+        world=world,
+        uploads=DeviceUploads(device) if on_device else None,
+        critic=parts.critic,
+        critic_optimizer=parts.critic_optimizer,
+    )
+    return session, preset
+
+
+def _training_faces(
+    a_dir: Path,
+    b_dir: Path,
+    resolution: int,
+    options: TrainOptions,
+    *,
+    saved: dict[str, Any] | None,
+    world: World,
+) -> dict[str, tuple[FaceData, FaceData]]:
+    """Both identities' faces at the model's resolution, checked against each other (and against the run
+    when resuming), split into (training, held out); each rank must get at least one training face."""
     data = {
-        "a": load_faces(a_dir, config.resolution, options.label_a),
-        "b": load_faces(b_dir, config.resolution, options.label_b),
+        "a": load_faces(a_dir, resolution, options.label_a),
+        "b": load_faces(b_dir, resolution, options.label_b),
     }
     check_compatible(data["a"], data["b"])
     if saved is not None:
@@ -308,16 +346,36 @@ def _open_session(
                 f"{train_part.label}: {len(train_part)} training faces cannot be shared by {world.size} "
                 "processes: use fewer processes or more faces"
             )
+    return split
+
+
+def _device_of(options: TrainOptions, world: World) -> torch.device:
+    """The device this rank trains on: with several processes on CUDA, the GPU of its local rank."""
     device = resolve_device(options.device)
-    if device.type == "cuda" and world.size > 1:
-        if world.local_rank >= torch.cuda.device_count():
-            raise SwapcamError(
-                f"process {world.local_rank} of this machine needs GPU {world.local_rank}, but torch sees "
-                f"{torch.cuda.device_count()}: use at most that many processes per machine"
-            )
-        device = torch.device("cuda", world.local_rank)
-        torch.cuda.set_device(device)
-    on_device = augments_on_device(options.augment_on, device)
+    if device.type != "cuda" or world.size == 1:
+        return device
+    if world.local_rank >= torch.cuda.device_count():
+        raise SwapcamError(
+            f"process {world.local_rank} of this machine needs GPU {world.local_rank}, but torch sees "
+            f"{torch.cuda.device_count()}: use at most that many processes per machine"
+        )
+    device = torch.device("cuda", world.local_rank)
+    torch.cuda.set_device(device)
+    return device
+
+
+@dataclass
+class _ModelParts:
+    model: SwapAutoencoder
+    optimizer: torch.optim.Optimizer
+    amp_dtype: torch.dtype | None
+    scaler: torch.amp.GradScaler
+    critic: CodeCritic | None
+    critic_optimizer: torch.optim.Optimizer | None
+
+
+def _model_parts(config: ModelConfig, options: TrainOptions, device: torch.device) -> _ModelParts:
+    """A fresh model, its optimizer, mixed-precision set-up and code critic, seeded by ``options.seed``."""
     torch.manual_seed(options.seed)
     model = SwapAutoencoder(config).to(device)
     if device.type == "cuda":
@@ -325,41 +383,34 @@ def _open_session(
     optimizer = torch.optim.AdamW(model.parameters(), lr=options.learning_rate, betas=(0.5, 0.999))
     amp_dtype = _amp_dtype(device)
     scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
-    rng = np.random.default_rng(options.seed)
-    step = 0
     critic, critic_optimizer = _critic(config, options, device)
-    if saved is not None:
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        _restore_critic(saved, critic, critic_optimizer)
-        if saved.get("scaler"):  # empty when the run so far had no float16 autocast
-            scaler.load_state_dict(saved["scaler"])
-        step = int(saved["step"])
-        if world.size == 1:  # one process resumes exactly; ranks draw anew from (seed, step, rank)
-            rng.bit_generator.state = saved["rng"]["numpy"]
-            torch.set_rng_state(saved["rng"]["torch"])
+    return _ModelParts(model, optimizer, amp_dtype, scaler, critic, critic_optimizer)
+
+
+def _restore(saved: dict[str, Any], parts: _ModelParts, world: World) -> int:
+    """Load a resumed run's weights and optimizer states (and, for one process, its random states) into
+    ``parts``; the step it reached."""
+    parts.model.load_state_dict(saved["model"])
+    parts.optimizer.load_state_dict(saved["optimizer"])
+    _restore_critic(saved, parts.critic, parts.critic_optimizer)
+    if saved.get("scaler"):  # empty when the run so far had no float16 autocast
+        parts.scaler.load_state_dict(saved["scaler"])
+    if world.size == 1:  # one process resumes exactly; ranks draw anew from (seed, step, rank)
+        torch.set_rng_state(saved["rng"]["torch"])
+    return int(saved["step"])
+
+
+def _augment_rng(
+    options: TrainOptions, saved: dict[str, Any] | None, step: int, world: World
+) -> np.random.Generator:
+    """The augmentation's random generator: seeded; a resumed single process continues its saved state;
+    several processes each draw from (seed, step, rank)."""
     if world.size > 1:
-        rng = augment_rng(options.seed, step, world)
-    labels = saved["labels"] if saved else {key: value.label for key, value in data.items()}
-    session = Session(
-        model=model,
-        optimizer=optimizer,
-        rng=rng,
-        step=step,
-        labels=labels,
-        data={k: v[0] for k, v in split.items()},
-        holdout={k: v[1] for k, v in split.items()},
-        device=device,
-        amp_dtype=amp_dtype,
-        scaler=scaler,
-        trainer=_trainer(model, world, device),  # first: if joining fails, no pool has been started
-        pool=None if on_device else augment_pool(device),
-        world=world,
-        uploads=DeviceUploads(device) if on_device else None,
-        critic=critic,
-        critic_optimizer=critic_optimizer,
-    )
-    return session, preset
+        return augment_rng(options.seed, step, world)
+    rng = np.random.default_rng(options.seed)
+    if saved is not None:
+        rng.bit_generator.state = saved["rng"]["numpy"]
+    return rng
 
 
 def _restore_critic(

@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,11 +110,7 @@ def train(
 def _follow(session: Session, options: TrainOptions) -> TrainResult:
     """A rank other than 0: train in step with the others, write nothing."""
     start_step, started = session.step, time.monotonic()
-    deadline = started + options.minutes * 60 if options.minutes else None
-    row: dict[str, float] = {}
-    with _interrupt_flag() as interrupted:
-        while _go_on(session, options, deadline, interrupted):
-            row = _guarded_step(session, options, time.monotonic() - started)
+    row, interrupted = _steps(session, options, started, lambda row, elapsed: None)
     leave(session.world)
     seconds = time.monotonic() - started
     return TrainResult(
@@ -124,8 +120,25 @@ def _follow(session: Session, options: TrainOptions) -> TrainResult:
         seconds=seconds,
         samples_per_second=_samples_per_second(session, options, start_step, seconds),
         holdout_ssim={},
-        interrupted=interrupted.is_set(),
+        interrupted=interrupted,
     )
+
+
+def _steps(
+    session: Session,
+    options: TrainOptions,
+    started: float,
+    after_step: Callable[[dict[str, float], float], None],
+) -> tuple[dict[str, float], bool]:
+    """The training loop every rank runs: steps until the budget is spent, Ctrl-C or another rank stops,
+    ``after_step(losses, seconds since started)`` after each. (The last losses, whether Ctrl-C ended it.)"""
+    deadline = started + options.minutes * 60 if options.minutes else None
+    row: dict[str, float] = {}
+    with _interrupt_flag() as interrupted:
+        while _go_on(session, options, deadline, interrupted):
+            row = _guarded_step(session, options, time.monotonic() - started)
+            after_step(row, time.monotonic() - started)
+    return row, interrupted.is_set()
 
 
 def _go_on(session: Session, options: TrainOptions, deadline: float | None, stop: threading.Event) -> bool:
@@ -144,24 +157,20 @@ def _train_session(
     session: Session, preset: str, run: Path, options: TrainOptions, *, resume: bool, progress: bool | None
 ) -> TrainResult:
     start_step, started = session.step, time.monotonic()
-    deadline = started + options.minutes * 60 if options.minutes else None
-    row: dict[str, float] = {}
     log_path = run / "log.csv"
     if resume:
         _drop_log_rows_after(log_path, session.step)
     new_log = not log_path.exists()
     _tell(header(session, preset, options))
     with (
-        _interrupt_flag() as interrupted,
         log_path.open("a", newline="") as log_file,
         _progress_bar(session, options, disable=progress is False) as bar,
     ):
         log = csv.DictWriter(log_file, LOG_FIELDS, extrasaction="ignore")
         if new_log:
             log.writeheader()
-        while _go_on(session, options, deadline, interrupted):
-            row = _guarded_step(session, options, time.monotonic() - started)
-            elapsed = time.monotonic() - started
+
+        def after_step(row: dict[str, float], elapsed: float) -> None:
             log.writerow({**row, "step": session.step, "elapsed_s": round(elapsed, 3)})
             log_file.flush()  # a killed run keeps every row it wrote
             bar.update(1 if _counts_steps(options) else min(elapsed, bar.total) - bar.n)
@@ -177,6 +186,8 @@ def _train_session(
             if session.step % options.save_every == 0:
                 os.fsync(log_file.fileno())  # no checkpoint without its log rows, even after a power cut
                 _save(session, run, options, preset)
+
+        row, interrupted = _steps(session, options, started, after_step)
         os.fsync(log_file.fileno())
     leave(session.world)  # every rank at once; what follows is rank 0's alone
     path = _save(session, run, options, preset)
@@ -191,7 +202,7 @@ def _train_session(
         seconds=seconds,
         samples_per_second=_samples_per_second(session, options, start_step, seconds),
         holdout_ssim=holdout,
-        interrupted=interrupted.is_set(),
+        interrupted=interrupted,
     )
 
 
