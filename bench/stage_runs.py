@@ -2,14 +2,17 @@
 
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import replace
 from typing import Any
 
 import cv2
+import numpy as np
+from numpy.typing import NDArray
 
 from bench.inputs import Inputs
 from bench.timing import Budget, measure
 from stream.backends import SwapBackend, device_swap
-from stream.blend import paste_face, warm_up
+from stream.blend import gaussian_weights, paste_face, prepare_alpha, warm_up
 from stream.blend_options import BlendOptions
 from stream.label import draw_label
 from stream.landmarks import FaceLandmarker
@@ -25,19 +28,36 @@ def stage_calls(
     outputs = [backend.swap(face.crop[None]) for face in faces]
     canvases = [frame.copy() for frame in frames]  # blend works in place: time it on copies made once
 
-    def blend(i: int) -> None:
-        k = i % len(faces)
-        swapped, mask = outputs[k]
-        paste_face(canvases[k], swapped[0], mask[0], faces[k].crop, faces[k].matrix, options)
+    def blend_with(choice: BlendOptions) -> Callable[[int], None]:
+        def blend(i: int) -> None:
+            k = i % len(faces)
+            swapped, mask = outputs[k]
+            paste_face(canvases[k], swapped[0], mask[0], faces[k].crop, faces[k].matrix, choice)
 
+        return blend
+
+    masks = [mask[0].astype(np.float32) for _, mask in outputs]
     return {
         "landmarks": lambda i: landmarker.detect(frames[i % len(frames)]),
         "align": lambda i: face_of(frames[i % len(frames)], faces[i % len(faces)].landmarks, spec),
         "swap": lambda i: backend.swap(faces[i % len(faces)].crop[None]),
-        "blend": blend,
+        "blend": blend_with(options),
+        "blend, bilinear paste-back": blend_with(replace(options, interpolation="bilinear")),
+        "mask erode + feather (Numba, the blend's)": lambda i: prepare_alpha(masks[i % len(masks)], options),
+        "mask erode + feather (OpenCV)": lambda i: opencv_alpha(masks[i % len(masks)], options),
         "label": lambda i: draw_label(canvases[i % len(canvases)]),
         "vcam conversion (BGR→I420)": lambda i: cv2.cvtColor(frames[i % len(frames)], cv2.COLOR_BGR2YUV_I420),
     }
+
+
+def opencv_alpha(mask: NDArray[np.float32], options: BlendOptions) -> NDArray[np.float32]:
+    """``stream.blend.prepare_alpha`` with OpenCV's erode and separable filter instead of the Numba kernels
+    (zeros beyond the crop's edge for both), timed beside it in the stage benchmark."""
+    erode, feather = options.radii_px(mask.shape[0])
+    kernel = np.ones((2 * erode + 1, 2 * erode + 1), np.uint8)
+    eroded = cv2.erode(mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0) if erode else mask
+    taps = gaussian_weights(feather)
+    return cv2.sepFilter2D(eroded, -1, taps, taps, borderType=cv2.BORDER_CONSTANT)
 
 
 def run_stages(inputs: Inputs, backend: SwapBackend, budget: Budget) -> list[dict[str, object]]:

@@ -147,3 +147,20 @@ def test_the_terminal_headline_gives_throughput_paced_latency_and_inference():
     assert lines[0].startswith("as fast as possible: ") and lines[0].endswith(" fps")
     assert any(line.startswith("paced at 30 fps: capture→sink p50 ") for line in lines)
     assert any(line.startswith("inference onnxruntime (CPUExecutionProvider, fp32): p50 ") for line in lines)
+
+
+@pytest.mark.parametrize("size", [96, 128, 256])
+def test_the_opencv_mask_alternative_timed_beside_the_numba_one_computes_the_same(size):
+    from bench.stage_runs import opencv_alpha
+    from stream.blend import prepare_alpha
+    from stream.blend_options import BlendOptions
+    from tests.stream.test_blend import fake_face
+
+    mask = fake_face(size, seed=4)["mask"].astype(np.float32)
+    mask[: size // 10] = 0.3
+    for options in (
+        BlendOptions(),
+        BlendOptions(erode=0.0, feather=0.2),
+        BlendOptions(erode=0.1, feather=0.0),
+    ):
+        np.testing.assert_allclose(opencv_alpha(mask, options), prepare_alpha(mask, options), atol=1e-6)
