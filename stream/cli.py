@@ -133,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"swapcam {name}: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except ModuleNotFoundError as error:
-        if error.name not in OPTIONAL_PARTS:
+        if error.name is None or error.name not in OPTIONAL_PARTS:
             raise
         package, extra = OPTIONAL_PARTS[error.name]
         print(

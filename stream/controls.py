@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from stream.blend_options import (
     COLOUR_TRANSFERS,
@@ -48,7 +49,7 @@ def _nudge(value: float, step: float, low: float, high: float) -> float:
     return round(min(max(value + step, low), high), 4)
 
 
-def _blend(settings: LiveSettings, **changes: object) -> LiveSettings:
+def _blend(settings: LiveSettings, **changes: Any) -> LiveSettings:
     return replace(settings, blend=replace(settings.blend, **changes))
 
 

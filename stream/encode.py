@@ -53,7 +53,7 @@ def even_frame(frame: BGRFrame) -> BGRFrame:
     height, width = frame.shape[:2]
     if height % 2 == 0 and width % 2 == 0:
         return frame
-    return cv2.copyMakeBorder(frame, 0, height % 2, 0, width % 2, cv2.BORDER_REPLICATE)
+    return np.asarray(cv2.copyMakeBorder(frame, 0, height % 2, 0, width % 2, cv2.BORDER_REPLICATE), np.uint8)
 
 
 class EncodedFileSink(OwnedResource):
@@ -84,9 +84,7 @@ class EncodedFileSink(OwnedResource):
         self._closed = False
         self._sound: _Sound | None = None
         try:
-            self._video = self._container.add_stream(
-                VIDEO_CODEC, rate=frame_rate(fps), options=ENCODER_OPTIONS
-            )
+            self._video = _video_stream(self._container, fps)
             self._video.width, self._video.height = size[0] + size[0] % 2, size[1] + size[1] % 2
             self._video.pix_fmt = "yuv420p"
             self._video.codec_context.thread_count = 1  # the pipeline's threads already use every core
@@ -132,6 +130,13 @@ class EncodedFileSink(OwnedResource):
             os.replace(self._partial, self.path)
         else:
             self._partial.unlink(missing_ok=True)
+
+
+def _video_stream(container: "av.container.OutputContainer", fps: float) -> av.VideoStream:
+    stream = container.add_stream(VIDEO_CODEC, rate=frame_rate(fps), options=ENCODER_OPTIONS)
+    if not isinstance(stream, av.VideoStream):  # what add_stream gives for a video codec
+        raise TypeError(f"{VIDEO_CODEC} gave a {type(stream).__name__}, not a video stream")
+    return stream
 
 
 class _Sound(OwnedResource):

@@ -239,7 +239,7 @@ def _progress_bar(session: Session, options: TrainOptions, *, disable: bool) -> 
             total=options.steps, initial=session.step, unit="step", disable=disable, dynamic_ncols=True
         )
     return tqdm(
-        total=round(options.minutes * 60),
+        total=round((options.minutes or 0.0) * 60),
         unit="s",
         disable=disable,
         dynamic_ncols=True,
