@@ -149,14 +149,19 @@ def _pad_edges(face: SwappedFace, pad: int) -> SwappedFace:
 @numba.njit(nogil=True, cache=True)
 def _cubic_taps(t: float) -> tuple[float, float, float, float]:
     """Weights of the samples at offsets -1, 0, 1, 2 for a point ``t`` in [0, 1) past sample 0: Keys'
-    cubic convolution with a = -0.75, the kernel of ``cv2.INTER_CUBIC`` and torch's ``bicubic``."""
-    a = -0.75
-    near, far = t, 1.0 - t  # distances to samples 0 and 1; samples -1 and 2 lie one further out
+    cubic convolution with a = -0.75, the kernel of ``cv2.INTER_CUBIC`` and torch's ``bicubic``. In float32,
+    like the face it weighs (float64 cost the blend a tenth of its time)."""
+    a, one = np.float32(-0.75), np.float32(1.0)
+    inner_2, inner_3 = a + np.float32(2.0), a + np.float32(3.0)  # |x| <= 1: (a+2)|x|^3 - (a+3)|x|^2 + 1
+    outer_1, outer_2, outer_3 = np.float32(5.0) * a, np.float32(8.0) * a, np.float32(4.0) * a  # 1 < |x| < 2
+    near = np.float32(t)
+    far = one - near  # distances to samples 0 and 1; samples -1 and 2 lie one further out
+    outer_near, outer_far = near + one, far + one
     return (
-        ((a * (near + 1.0) - 5.0 * a) * (near + 1.0) + 8.0 * a) * (near + 1.0) - 4.0 * a,
-        ((a + 2.0) * near - (a + 3.0)) * near * near + 1.0,
-        ((a + 2.0) * far - (a + 3.0)) * far * far + 1.0,
-        ((a * (far + 1.0) - 5.0 * a) * (far + 1.0) + 8.0 * a) * (far + 1.0) - 4.0 * a,
+        ((a * outer_near - outer_1) * outer_near + outer_2) * outer_near - outer_3,
+        (inner_2 * near - inner_3) * near * near + one,
+        (inner_2 * far - inner_3) * far * far + one,
+        ((a * outer_far - outer_1) * outer_far + outer_2) * outer_far - outer_3,
     )
 
 
@@ -190,20 +195,23 @@ def composite_warped(  # noqa: PLR0917 - a kernel's flat argument list
             weight = min(weight + w11 * weights[j + 1, i + 1], 1.0)
             if weight <= 0.0:
                 continue
-            across, down = _cubic_taps(fu), _cubic_taps(fv)  # unused unless cubic
-            for c in range(3):
-                if cubic:  # padded by 2: the 4 x 4 samples start at column i, row j
-                    colour = 0.0
-                    for row in range(4):
-                        r = j + row
-                        sample = across[0] * colours[r, i, c] + across[1] * colours[r, i + 1, c]
-                        sample += across[2] * colours[r, i + 2, c] + across[3] * colours[r, i + 3, c]
-                        colour += down[row] * sample
-                else:
-                    colour = w00 * colours[j + 1, i + 1, c] + w01 * colours[j + 1, i + 2, c]
-                    colour += w10 * colours[j + 2, i + 1, c] + w11 * colours[j + 2, i + 2, c]
-                colour = min(max(colour, 0.0), 1.0)
-                value = weight * 255.0 * colour + (1.0 - weight) * frame[y, x, c]
+            if cubic:  # padded by 2: the 4 x 4 samples start at column i, row j
+                across, down = _cubic_taps(fu), _cubic_taps(fv)
+                b = g = r = np.float32(0.0)
+                for row in range(4):
+                    for col in range(4):
+                        w = down[row] * across[col]
+                        b += w * colours[j + row, i + col, 0]
+                        g += w * colours[j + row, i + col, 1]
+                        r += w * colours[j + row, i + col, 2]
+            else:
+                b = g = r = 0.0
+                for row, col, w in ((1, 1, w00), (1, 2, w01), (2, 1, w10), (2, 2, w11)):
+                    b += w * colours[j + row, i + col, 0]
+                    g += w * colours[j + row, i + col, 1]
+                    r += w * colours[j + row, i + col, 2]
+            for c, colour in ((0, b), (1, g), (2, r)):
+                value = weight * 255.0 * min(max(colour, 0.0), 1.0) + (1.0 - weight) * frame[y, x, c]
                 frame[y, x, c] = np.uint8(min(value + 0.5, 255.0))
 
 
