@@ -81,8 +81,8 @@ def _options(parser: argparse.ArgumentParser, name: str):
         if isinstance(action, argparse._SubParsersAction):
             for sub, subparser in action.choices.items():
                 yield from _options(subparser, f"{name} {sub}")
-        elif not isinstance(action, argparse._HelpAction):
-            yield name, action
+        elif not isinstance(action, argparse._HelpAction) and action.help != argparse.SUPPRESS:
+            yield name, action  # hidden options (a benchmark's child process) are not the user's
 
 
 def test_every_option_has_help_and_every_value_a_stated_default():

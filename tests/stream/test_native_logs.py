@@ -49,10 +49,11 @@ def test_quiet_environment_keeps_what_the_user_set():
 def test_the_filter_drops_chatter_written_to_descriptor_2_and_passes_the_rest(capfd):
     text = "\n".join([CHATTER[0], ERRORS[0], CHATTER[3], "a line of its own", CHATTER[5]]) + "\nno newline"
     with NativeLogFilter():
+        sys.stderr.write("python's own line\n")  # one write, before the native ones: no interleaving
+        sys.stderr.flush()
         os.write(2, text.encode())
-        print("python's own line", file=sys.stderr)
     assert capfd.readouterr().err.splitlines() == [
-        "python's own line",  # sys.stderr is not descriptor 2 under capfd: untouched, so first
+        "python's own line",  # sys.stderr is not descriptor 2 under capfd: untouched, and written first
         ERRORS[0],
         "a line of its own",
         "no newline",
