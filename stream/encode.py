@@ -81,7 +81,6 @@ class EncodedFileSink(OwnedResource):
             )
         except (OSError, av.error.FFmpegError) as error:
             raise SwapcamError(f"cannot write {path}: {error}") from error
-        self._closed = False
         self._sound: _Sound | None = None
         try:
             self._video = _video_stream(self._container, fps)
@@ -93,6 +92,7 @@ class EncodedFileSink(OwnedResource):
             self._container.close()
             self._partial.unlink(missing_ok=True)
             raise
+        self._closed = False
 
     def send(self, frame: BGRFrame) -> None:
         self._check_open()
@@ -144,7 +144,6 @@ class _Sound(OwnedResource):
 
     def __init__(self, source: "av.container.InputContainer", output: "av.container.OutputContainer") -> None:
         self._source, self._container = source, output
-        self._closed = False
         self._input = source.streams.audio[0]
         self._codec = self._input.codec_context.name
         self.copied = self._codec in MP4_AUDIO or output.format.name == "matroska"
@@ -155,6 +154,7 @@ class _Sound(OwnedResource):
             self._output = output.add_stream("aac", rate=self._input.codec_context.sample_rate)
             self._packets = self._encoded()
         self._pending: av.Packet | None = None
+        self._closed = False
 
     @classmethod
     def open(cls, path: Path, output: "av.container.OutputContainer") -> "_Sound | None":
