@@ -17,7 +17,8 @@ class LimitedSource:
         self._pacer = Pacer(pace_fps) if pace_fps else None
         self.live = pace_fps is not None
         self.fps = pace_fps or source.fps
-        self.size, self.frame_count = source.size, min(frames, source.frame_count or frames)
+        self.size = source.size
+        self.frame_count: int | None = min(frames, source.frame_count or frames)
         self._index = 0
 
     def read(self) -> BGRFrame | None:
@@ -61,7 +62,7 @@ def pipelined(
         result = run_live(source, [sink], options, lambda message: None)
     mode = "pipelined" if blend_device == "auto" else f"pipelined, paste-back on {blend_device}"
     mode += "" if occlusion else ", no hand occlusion"
-    return {"mode": mode, "pace_fps": pace_fps, "backend": result.backend, **result.figures,
+    return {"mode": mode, "pace_fps": pace_fps, "backend": result.backend, **result.figures.to_json(),
             "timeline": result.timeline}  # fmt: skip
 
 
@@ -70,7 +71,7 @@ def sequential_run(clip: Path, model: Path, frames: int, pace_fps: float | None)
         figures, timeline = sequential.run_fast(clip, model, frames)
     else:
         figures, timeline = sequential.run_paced(clip, model, frames, pace_fps)
-    return {"mode": "sequential", "pace_fps": pace_fps, **figures, "timeline": timeline}
+    return {"mode": "sequential", "pace_fps": pace_fps, **figures.to_json(), "timeline": timeline}
 
 
 def ratios(runs: list[dict]) -> dict[str, float | None]:

@@ -96,7 +96,7 @@ class GlassSink(OwnedResource):
             "read": len(self.latencies_ms),
             "unreadable": self.unreadable,
             "implausible": self.implausible,
-            "latency_ms": {key: round(float(value), 3) for key, value in latency.items()},
+            "latency_ms": latency.rounded().to_json(),
         }
 
     def describe(self) -> str:
@@ -176,9 +176,9 @@ def run_glass(
             "backend": result.backend,
             **sink.figures(),
             **drawing,
-            "fps": pipeline["fps"],
-            "frames_with_faces": pipeline["frames_with_faces"],
-            "pipeline_latency_ms": pipeline["latency_ms"],
+            "fps": pipeline.fps,
+            "frames_with_faces": pipeline.frames_with_faces,
+            "pipeline_latency_ms": pipeline.latency.to_json(),
         }
 
 

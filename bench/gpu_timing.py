@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bench.inputs import Inputs
-from bench.timing import Budget, Measurement, thinned
+from bench.timing import Budget, Measurement, measurement
 from stream.backends import to_model_input
 
 if TYPE_CHECKING:
@@ -40,9 +40,7 @@ def _event_measure(name: str, run: Callable[[], object], budget: Budget) -> Meas
         end_event.synchronize()
         durations.append(start_event.elapsed_time(end_event))
         total_ms += durations[-1]
-    ms = np.array(durations)
-    p50, p95, p99 = (float(v) for v in np.percentile(ms, [50, 95, 99]))
-    return Measurement(name, len(ms), float(ms.min()), p50, p95, p99, float(ms.max()), thinned(ms))
+    return measurement(name, np.array(durations))
 
 
 def torch_cuda_split(

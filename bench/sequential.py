@@ -22,7 +22,7 @@ from stream.capture import VideoFileSource
 from stream.label import draw_label
 from stream.landmarks import FaceLandmarker
 from stream.live import warm_backend
-from stream.metrics import FrameRecord, summarise, timeline
+from stream.metrics import FrameRecord, RunFigures, summarise, timeline
 from stream.packet import Face, Span
 from stream.stages import face_of
 from stream.threads import usable_cores
@@ -81,7 +81,7 @@ class SequentialSwap:
         self.close()
 
 
-def run_fast(clip: Path, model: Path, frames: int) -> tuple[dict[str, object], list[list[float]]]:
+def run_fast(clip: Path, model: Path, frames: int) -> tuple[RunFigures, list[list[float]]]:
     """Every frame of the file, one after the other, as fast as possible."""
     records = []
     with VideoFileSource(clip) as video, SequentialSwap(model) as swap:
@@ -99,9 +99,7 @@ def run_fast(clip: Path, model: Path, frames: int) -> tuple[dict[str, object], l
     return summarise(records, len(records), 0), timeline(records)
 
 
-def run_paced(
-    clip: Path, model: Path, frames: int, fps: float
-) -> tuple[dict[str, object], list[list[float]]]:
+def run_paced(clip: Path, model: Path, frames: int, fps: float) -> tuple[RunFigures, list[list[float]]]:
     """A camera at ``fps``: frame i exists from t0 + i/fps; the loop always takes the newest frame."""
     with VideoFileSource(clip) as video:
         decoded = [frame for _ in range(frames) if (frame := video.read()) is not None]

@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         result = run_live(source, [sink], LiveOptions(model=model), lambda message: None, progress=sample)
     after = {**process_state(), "python_threads": threading.active_count()}
     report = {"machine": machine(), "model": str(model), "backend": result.backend, "frames": args.frames,
-              "fps": result.figures["fps"], "latency_ms": result.figures["latency_ms"],
+              "fps": result.figures.fps, "latency_ms": result.figures.latency.to_json(),
               "verdict": verdict(before, samples, after), "before": before, "after": after,
               "samples": samples}  # fmt: skip
     args.action_out.parent.mkdir(parents=True, exist_ok=True)

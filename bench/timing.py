@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from stream.metrics import LatencyStats, percentiles
+
 WARMUP_S = 0.2
 MIN_SECONDS = 3.0
 MIN_CALLS = 300
@@ -26,19 +28,24 @@ QUICK = Budget(warmup_s=0.1, seconds=0.2, calls=30)
 
 @dataclass(frozen=True)
 class Measurement:
+    """A timed call: how many calls, their statistics (``stream.metrics.LatencyStats``, the one statistics
+    type), and the samples a report keeps (``thinned``)."""
+
     name: str
     calls: int
-    min_ms: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    max_ms: float
+    stats: LatencyStats
     samples_ms: tuple[float, ...]
 
     def fields(self) -> dict[str, object]:
-        """The report's fields: rounded statistics and every sample."""
-        stats = {k: round(getattr(self, k), 4) for k in ("min_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms")}
-        return {"calls": self.calls, **stats, "samples_ms": list(self.samples_ms)}
+        """The bench report's fields: calls, rounded min/p50/p95/p99/max with ``_ms`` names, the samples."""
+        stats = self.stats.rounded(4)
+        named = {"min_ms": stats.min, "p50_ms": stats.p50, "p95_ms": stats.p95, "p99_ms": stats.p99}
+        return {"calls": self.calls, **named, "max_ms": stats.max, "samples_ms": list(self.samples_ms)}
+
+
+def measurement(name: str, durations_ms: np.ndarray) -> Measurement:
+    """The measurement of these call durations."""
+    return Measurement(name, len(durations_ms), percentiles(durations_ms), thinned(durations_ms))
 
 
 def measure(name: str, call: Callable[[int], object], budget: Budget = Budget()) -> Measurement:
@@ -55,9 +62,7 @@ def measure(name: str, call: Callable[[int], object], budget: Budget = Budget())
         durations.append(time.perf_counter() - begin)
         total += durations[-1]
         index += 1
-    ms = np.array(durations) * 1000
-    p50, p95, p99 = (float(v) for v in np.percentile(ms, [50, 95, 99]))
-    return Measurement(name, len(ms), float(ms.min()), p50, p95, p99, float(ms.max()), thinned(ms))
+    return measurement(name, np.array(durations) * 1000)
 
 
 def thinned(ms: np.ndarray) -> tuple[float, ...]:

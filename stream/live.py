@@ -33,7 +33,7 @@ from stream.blend_options import BlendOptions
 from stream.capture import Source, VideoFileSource
 from stream.choices import BLEND_DEVICES
 from stream.controls import LiveControls, LiveSettings
-from stream.metrics import RunLog, format_rolling, rolling
+from stream.metrics import RunFigures, RunLog, format_rolling, rolling
 from stream.occlusion import OcclusionStage
 from stream.packet import FramePacket
 from stream.pipeline import Pipeline, Stage
@@ -92,7 +92,7 @@ class LiveOptions:
 @dataclass(frozen=True)
 class LiveResult:
     backend: str
-    figures: dict[str, object]
+    figures: RunFigures
     timeline: list[list[float]]  # [frame index, seconds since first delivery, capture → sink ms]; thinned
     interrupted: bool = False  # stopped by Ctrl-C: the figures cover the frames delivered until then
 

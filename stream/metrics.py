@@ -11,7 +11,7 @@ not grow with the run.
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -45,16 +45,66 @@ def record_of(packet: FramePacket, sent_ns: int) -> FrameRecord:
     )
 
 
-def percentiles(values_ms: Sequence[float]) -> dict[str, float]:
-    """p50/p95/p99/max/mean of a list of milliseconds (all 0.0 for an empty list)."""
-    if not values_ms:
-        return {"p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0, "mean": 0.0}
+@dataclass(frozen=True)
+class LatencyStats:
+    """The one statistics type of live runs and benchmarks: percentiles, extremes and mean, in ms."""
+
+    p50: float = 0.0
+    p95: float = 0.0
+    p99: float = 0.0
+    max: float = 0.0
+    mean: float = 0.0
+    min: float = 0.0
+
+    def rounded(self, places: int = 3) -> "LatencyStats":
+        return LatencyStats(*(round(float(value), places) for value in astuple(self)))
+
+    def to_json(self) -> dict[str, float]:
+        """As live reports write it: p50, p95, p99, max, mean."""
+        return {"p50": self.p50, "p95": self.p95, "p99": self.p99, "max": self.max, "mean": self.mean}
+
+
+def percentiles(values_ms: Sequence[float] | NDArray[np.floating]) -> LatencyStats:
+    """The statistics of a list of milliseconds (all 0.0 for an empty list)."""
+    if not len(values_ms):
+        return LatencyStats()
     values = np.asarray(values_ms, np.float64)
-    p50, p95, p99 = np.percentile(values, [50, 95, 99])
-    return {"p50": p50, "p95": p95, "p99": p99, "max": values.max(), "mean": values.mean()}
+    p50, p95, p99 = (float(v) for v in np.percentile(values, [50, 95, 99]))
+    return LatencyStats(p50, p95, p99, float(values.max()), float(values.mean()), float(values.min()))
 
 
-def summarise(records: Sequence[FrameRecord], frames_read: int, dropped: int) -> dict[str, object]:
+@dataclass(frozen=True)
+class RunFigures:
+    """A live run's figures (``RunLog.summary``); ``to_json`` is what ``--report`` and the bench write."""
+
+    frames_read: int
+    frames_delivered: int
+    frames_dropped: int
+    frames_with_faces: int
+    frames_without_faces: tuple[int, ...]  # the first WITHOUT_FACES_LISTED of them
+    faces: int
+    fps: float
+    latency: LatencyStats  # capture → sink
+    stages: Mapping[str, Mapping[str, LatencyStats]]  # stage → "work" / "wait" → statistics
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "frames_read": self.frames_read,
+            "frames_delivered": self.frames_delivered,
+            "frames_dropped": self.frames_dropped,
+            "frames_with_faces": self.frames_with_faces,
+            "frames_without_faces": list(self.frames_without_faces),
+            "faces": self.faces,
+            "fps": self.fps,
+            "latency_ms": self.latency.to_json(),
+            "stages_ms": {
+                stage: {kind: stats.to_json() for kind, stats in kinds.items()}
+                for stage, kinds in self.stages.items()
+            },
+        }
+
+
+def summarise(records: Sequence[FrameRecord], frames_read: int, dropped: int) -> RunFigures:
     """The whole run's figures (what ``--report`` writes), as ``RunLog.summary`` gives them."""
     log = RunLog()
     for record in records:
@@ -79,7 +129,7 @@ def rolling(records: Sequence[FrameRecord], now_ns: int, window_s: float = 1.0) 
     recent = [record for record in records if now_ns - record.sent_ns <= window_s * 1e9]
     latency = percentiles([record.latency_ms for record in recent])
     dropped = float(recent[-1].dropped) if recent else 0.0
-    return {"fps": len(recent) / window_s, "p50": latency["p50"], "p95": latency["p95"], "dropped": dropped}
+    return {"fps": len(recent) / window_s, "p50": latency.p50, "p95": latency.p95, "dropped": dropped}
 
 
 def format_rolling(figures: Mapping[str, float]) -> str:
@@ -87,10 +137,6 @@ def format_rolling(figures: Mapping[str, float]) -> str:
         f"{figures['fps']:5.1f} fps | latency p50 {figures['p50']:6.1f} ms p95 {figures['p95']:6.1f} ms"
         f" | dropped {figures['dropped']:.0f}"
     )
-
-
-def _rounded(figures: Mapping[str, float]) -> dict[str, float]:
-    return {key: round(float(value), 3) for key, value in figures.items()}
 
 
 @dataclass
@@ -109,18 +155,19 @@ class Histogram:
         self.sum_ms += value_ms
         self.max_ms = max(self.max_ms, value_ms)
 
-    def figures(self) -> dict[str, float]:
-        """p50/p95/p99/max/mean like ``percentiles`` (all 0.0 when empty)."""
+    def figures(self) -> LatencyStats:
+        """Statistics like ``percentiles`` (all 0.0 when empty; the minimum is not kept)."""
         if not self.total:
-            return percentiles([])
+            return LatencyStats()
         cumulative = np.cumsum(self.counts)
-        found = {}
-        for name, share in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
+        found = []
+        for share in (0.50, 0.95, 0.99):
             k = int(np.searchsorted(cumulative, share * self.total))
             low = BIN_EDGES_MS[max(k - 1, 0)]
             high = BIN_EDGES_MS[min(k, len(BIN_EDGES_MS) - 1)]
-            found[name] = min(float(np.sqrt(low * high)), self.max_ms)
-        return {**found, "max": self.max_ms, "mean": self.sum_ms / self.total}
+            found.append(min(float(np.sqrt(low * high)), self.max_ms))
+        p50, p95, p99 = found
+        return LatencyStats(p50, p95, p99, max=self.max_ms, mean=self.sum_ms / self.total)
 
 
 class RunLog:
@@ -185,27 +232,26 @@ class RunLog:
                 found.append(record)
             return found[::-1]
 
-    def summary(self, frames_read: int, dropped: int) -> dict[str, object]:
-        """The whole run's figures (what ``--report`` writes); frames without faces are listed up to
-        ``WITHOUT_FACES_LISTED``."""
+    def summary(self, frames_read: int, dropped: int) -> RunFigures:
+        """The whole run's figures; frames without faces are listed up to ``WITHOUT_FACES_LISTED``."""
         with self._lock:
             delivered = self._counts["delivered"]
             seconds = (self._last_ns - (self._first_ns or 0)) / 1e9
             stages = {
-                stage: {kind: _rounded(h.figures()) for kind, h in entry.items() if h.total}
+                stage: {kind: h.figures().rounded() for kind, h in entry.items() if h.total}
                 for stage, entry in self._stages.items()
             }
-            return {
-                "frames_read": frames_read,
-                "frames_delivered": delivered,
-                "frames_dropped": dropped,
-                "frames_with_faces": self._counts["with_faces"],
-                "frames_without_faces": list(self._without_faces),
-                "faces": self._counts["faces"],
-                "fps": round((delivered - 1) / seconds, 2) if delivered > 1 and seconds > 0 else 0.0,
-                "latency_ms": _rounded(self._latency.figures()),
-                "stages_ms": stages,
-            }
+            return RunFigures(
+                frames_read=frames_read,
+                frames_delivered=delivered,
+                frames_dropped=dropped,
+                frames_with_faces=self._counts["with_faces"],
+                frames_without_faces=tuple(self._without_faces),
+                faces=self._counts["faces"],
+                fps=round((delivered - 1) / seconds, 2) if delivered > 1 and seconds > 0 else 0.0,
+                latency=self._latency.figures().rounded(),
+                stages=stages,
+            )
 
     def timeline(self) -> list[list[float]]:
         with self._lock:

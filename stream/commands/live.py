@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from stream.choices import BACKEND_CHOICES, BLEND_DEVICES
 from stream.commands.blend_args import add_blend_arguments, blend_options
@@ -25,6 +25,7 @@ from stream.commands.blend_args import add_blend_arguments, blend_options
 if TYPE_CHECKING:
     from stream.capture import Source
     from stream.controls import LiveControls
+    from stream.metrics import RunFigures
     from stream.sinks import Sink
 
 
@@ -283,20 +284,20 @@ def _progress_bar(source: "Source", args: argparse.Namespace, stack: ExitStack) 
     return lambda: bar.update(1)
 
 
-def _summary_line(figures: dict[str, Any], backend: str, paced: bool) -> str:
+def _summary_line(figures: "RunFigures", backend: str, paced: bool) -> str:
     """Throughput and latency, apart: a file read as fast as possible queues frames in front of the slowest
     stage, so its capture→sink latency is queueing, not what a camera would see."""
     line = (
-        f"{figures['frames_delivered']} frames, {figures['frames_with_faces']} with a face, "
-        f"{figures['frames_dropped']} dropped ({backend}); throughput {figures['fps']} fps; "
-        f"capture→sink latency p50 {figures['latency_ms']['p50']} ms"
+        f"{figures.frames_delivered} frames, {figures.frames_with_faces} with a face, "
+        f"{figures.frames_dropped} dropped ({backend}); throughput {figures.fps} fps; "
+        f"capture→sink latency p50 {figures.latency.p50} ms"
     )
     if paced:
         return line
     return line + " (frames queued: the file was read as fast as possible; --realtime gives a camera's)"
 
 
-def _write_report(path: Path, model: Path, source: str, backend: str, figures: dict[str, Any]) -> None:
+def _write_report(path: Path, model: Path, source: str, backend: str, figures: "RunFigures") -> None:
     from stream.errors import SwapcamError
     from stream.files import atomic_output
     from stream.machine import machine
@@ -308,7 +309,7 @@ def _write_report(path: Path, model: Path, source: str, backend: str, figures: d
         "source": source,
         "backend": backend,
         "machine": machine(),
-        **figures,
+        **figures.to_json(),
     }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -95,9 +95,9 @@ def test_live_picks_gpu_paste_back_for_a_checkpoint_on_cuda_and_matches_the_cpu_
         sink = KeepingSink()
         options = LiveOptions(model=CHECKPOINT, blend_device=device, label=False)
         result = run_live(ListSource([f.copy() for f in frames]), [sink], options, quiet)
-        assert result.figures["frames_delivered"] == len(frames)
+        assert result.figures.frames_delivered == len(frames)
         assert ("crop/paste-back on cuda" in result.backend) == (device == "auto")
-        stages = set(result.figures["stages_ms"]) - {"read"}
+        stages = set(result.figures.stages) - {"read"}
         assert stages == ({"landmarks", "cuda"} if device == "auto" else {"landmarks", "swap", "blend"})
         outputs[device] = np.stack(sink.frames).astype(int)
     difference = np.abs(outputs["auto"] - outputs["cpu"])

@@ -83,7 +83,7 @@ def test_frames_without_a_face_pass_through_unchanged_and_faces_change_only_near
     frames = [woman_frames[0], blank, woman_frames[1], noise, woman_frames[2]]
     sink = KeepingSink()
     result = run_live(ListSource(frames), [sink], LiveOptions(model=demo_model, label=False), quiet)
-    assert result.figures["frames_without_faces"] == [1, 3]
+    assert result.figures.frames_without_faces == (1, 3)
     assert np.array_equal(sink.frames[1], blank) and np.array_equal(sink.frames[3], noise)
     for index in (0, 2, 4):
         changed = np.any(sink.frames[index] != frames[index], axis=2)
@@ -109,7 +109,7 @@ def test_two_faces_in_one_frame_are_swapped_in_one_batch(woman_frames, man_frame
     result = run_live(
         ListSource([pair] * 3), [KeepingSink()], LiveOptions(model=demo_model, max_faces=2), quiet
     )
-    assert result.figures["faces"] == 6
+    assert result.figures.faces == 6
 
 
 def test_a_fake_camera_reaches_a_fake_virtual_camera_in_its_format_in_order(
@@ -127,7 +127,7 @@ def test_a_fake_camera_reaches_a_fake_virtual_camera_in_its_format_in_order(
         result = run_live(camera, [vcam], LiveOptions(model=demo_model), quiet)
     assert set(threading.enumerate()) <= before
     received = backend.opened[-1].frames
-    assert len(received) == result.figures["frames_delivered"] > 0
+    assert len(received) == result.figures.frames_delivered > 0
     assert all(frame.size == 640 * 360 * 3 // 2 for frame in received)
     luma = [frame[: 640 * 360].reshape(360, 640)[CORNER].mean() for frame in received]
     assert luma == sorted(luma) and len(set(np.round(luma))) == len(luma)
@@ -137,9 +137,9 @@ def test_a_camera_faster_than_the_pipeline_drops_stale_frames_instead_of_queuein
     camera = ListSource([woman_frames[i % len(woman_frames)] for i in range(300)], live=True, fps=1000)
     result = run_live(camera, [KeepingSink()], LiveOptions(model=demo_model), quiet)
     figures = result.figures
-    assert figures["frames_read"] == 300 and figures["frames_dropped"] > 0
-    assert figures["frames_delivered"] + figures["frames_dropped"] <= 300
-    assert figures["latency_ms"]["max"] < 1000  # bounded: never a backlog of hundreds of frames
+    assert figures.frames_read == 300 and figures.frames_dropped > 0
+    assert figures.frames_delivered + figures.frames_dropped <= 300
+    assert figures.latency.max < 1000  # bounded: never a backlog of hundreds of frames
 
 
 @pytest.mark.parametrize(
@@ -259,7 +259,7 @@ def test_the_gpu_wiring_skips_the_cpu_crop_and_hands_each_frames_faces_to_the_gp
     assert all(matrix.shape == (2, 3) for matrices in gpu.calls for matrix in matrices)
     assert [bool((frame[:4, -4:] == 255).all()) for frame in sink.frames] == [True, False, True]
     assert np.array_equal(sink.frames[1], blank)
-    stages = set(log.summary(3, 0)["stages_ms"])
+    stages = set(log.summary(3, 0).stages)
     assert stages >= {"landmarks", "cuda"} and not {"swap", "blend"} & stages
 
 
