@@ -194,7 +194,7 @@ def template_points(spec: AlignSpec) -> Points:
     return template_to_crop(np.array(list(spec.alignment.points.values())), spec)
 
 
-def umeyama(src: Points, dst: Points) -> Affine:
+def umeyama(src: Points | Landmarks, dst: Points | Landmarks) -> Affine:
     """Least-squares similarity transform (rotation, uniform scale, translation) taking src onto dst.
 
     Umeyama, "Least-squares estimation of transformation parameters between two point patterns",

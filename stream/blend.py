@@ -92,7 +92,7 @@ def feather_mask(mask: AlphaMask, radius: int) -> AlphaMask:
 @numba.njit(nogil=True, cache=True)
 def _weighted_stats(image: LabFace, weights: AlphaMask) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Per-channel weighted mean and standard deviation, (3,) each; float64 sums in one pass."""
-    total = sum0 = sum1 = sum2 = square0 = square1 = square2 = 0.0
+    total = sum0 = sum1 = sum2 = square0 = square1 = square2 = np.float64(0.0)
     height, width = weights.shape
     for y in range(height):
         for x in range(width):

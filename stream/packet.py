@@ -6,7 +6,7 @@ in place (the frame belongs to exactly one packet). Faces and timings are replac
 
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
@@ -41,6 +41,6 @@ class FramePacket:
     dropped: int = 0  # frames the source dropped before this one (latest-frame policy), cumulative
     spans: MappingProxyType[str, Span] = field(default_factory=lambda: MappingProxyType({}))
 
-    def with_span(self, stage: str, span: Span, **changes: object) -> "FramePacket":
+    def with_span(self, stage: str, span: Span, **changes: Any) -> "FramePacket":
         """A copy that records ``stage``'s work span and applies ``changes`` (e.g. ``faces=``)."""
         return replace(self, spans=MappingProxyType({**self.spans, stage: span}), **changes)
