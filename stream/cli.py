@@ -103,6 +103,17 @@ def _native_logs(quiet: bool) -> Iterator[None]:
         yield
 
 
+def _add_verbose(parser: argparse.ArgumentParser) -> None:
+    """``--verbose`` on the command and on each of its actions (``swapcam bench threads --verbose``); an
+    action's copy sets it only when given, so ``swapcam bench --verbose threads`` keeps it too."""
+    what = "also show the native libraries' routine log lines (MediaPipe, TensorFlow Lite, OpenCV, FFmpeg)"
+    parser.add_argument(VERBOSE, action="store_true", help=what)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                subparser.add_argument(VERBOSE, action="store_true", default=argparse.SUPPRESS, help=what)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     stay_deaf = argv is None  # the process's own command line, not a caller's list
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -120,11 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     module.configure(parser)
-    parser.add_argument(
-        VERBOSE,
-        action="store_true",
-        help="also show the native libraries' routine log lines (MediaPipe, TensorFlow Lite, OpenCV, FFmpeg)",
-    )
+    _add_verbose(parser)
     args = parser.parse_args(argv[1:])
     try:
         with _first_interrupt_only(stay_deaf), _native_logs(quiet=not args.verbose):

@@ -95,3 +95,19 @@ def test_every_option_has_help_and_every_value_a_stated_default():
             takes_value = action.nargs != 0 and action.option_strings and not action.required
             if takes_value and (name, flag) not in OPT_IN:
                 assert "default" in action.help, f"swapcam {name} {flag} does not say its default"
+
+
+@pytest.mark.parametrize(
+    ("argv", "verbose"),
+    [
+        (["bench", "threads", "--verbose", "--child", "sized"], True),
+        (["bench", "--verbose", "threads", "--child", "sized"], True),
+        (["bench", "threads", "--child", "sized"], False),
+    ],
+)
+def test_verbose_is_taken_before_or_after_an_action(argv, verbose, monkeypatch):
+    from bench import thread_plans
+
+    seen = []
+    monkeypatch.setattr(thread_plans, "run", lambda args: seen.append(args.verbose) or 0)
+    assert main(argv) == 0 and seen == [verbose]
