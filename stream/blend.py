@@ -147,7 +147,7 @@ def _pad_edges(face: SwappedFace, pad: int) -> SwappedFace:
 
 
 @numba.njit(nogil=True, cache=True)
-def _cubic_taps(t: float) -> tuple[float, float, float, float]:
+def _cubic_taps(t: float) -> tuple[np.float32, np.float32, np.float32, np.float32]:
     """Weights of the samples at offsets -1, 0, 1, 2 for a point ``t`` in [0, 1) past sample 0: Keys'
     cubic convolution with a = -0.75, the kernel of ``cv2.INTER_CUBIC`` and torch's ``bicubic``. In float32,
     like the face it weighs (float64 cost the blend a tenth of its time)."""
