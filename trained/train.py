@@ -216,8 +216,9 @@ def header(session: Session, preset: str, options: TrainOptions) -> str:
     )
     count = torch.get_num_threads()
     threads = f", {count} thread{'s' if count > 1 else ''}" if session.device.type == "cpu" else ""
-    until = f"step {options.steps}" if options.steps else "Ctrl-C"
-    until = f"{options.minutes:g} minutes" if options.minutes and not options.steps else until
+    limits = [f"step {options.steps}"] if options.steps else []
+    limits += [f"{options.minutes:g} minutes"] if options.minutes else []
+    until = " or ".join(limits) or "Ctrl-C"  # whichever comes first
     return (
         f"training {preset} ({config.architecture}, {config.resolution} px, "
         f"{sum(p.numel() for p in session.model.parameters()) / 1e6:.2f} M parameters) on {faces} faces; "

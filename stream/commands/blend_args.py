@@ -55,6 +55,10 @@ def add_blend_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# BlendOptions field → the option that sets it, where the names differ
+OPTION_NAMES = {"scale": "face-scale"}
+
+
 def blend_options(args: argparse.Namespace) -> BlendOptions:
     """The options given; a ``SwapcamError`` names the one out of range (argparse checks the choices)."""
     from stream.errors import SwapcamError
@@ -67,6 +71,6 @@ def blend_options(args: argparse.Namespace) -> BlendOptions:
             interpolation=args.interpolation,
             scale=args.face_scale,
         )
-    except ValueError as error:  # its message starts with the field's name; the option's is that, or face-
-        message = str(error)
-        raise SwapcamError(f"--{'face-' if message.startswith('scale') else ''}{message}") from error
+    except ValueError as error:  # its message starts with the field's name: say the option's instead
+        field, _, rest = str(error).partition(" ")
+        raise SwapcamError(f"--{OPTION_NAMES.get(field, field)} {rest}") from error
