@@ -100,6 +100,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         f"{span('--code-critic')} (default 0.1; 0: off)",
     )
     parser.add_argument(
+        "--face-critic",
+        type=float,
+        default=0.0,
+        help="weight of the term that keeps a patch critic from telling B's faces from B's decoder's "
+        f"(sharper output), {span('--face-critic')} (default 0: off; may be switched on for --resume)",
+    )
+    parser.add_argument(
         "--augment-on",
         default="auto",
         choices=("auto", "cpu", "device"),
@@ -160,7 +167,9 @@ def run(args: argparse.Namespace) -> int:
             holdout=args.holdout,
             augment=replace(AUGMENT_STRENGTHS[args.augment], flip=not args.no_flip),
             augment_on=args.augment_on,
-            weights=LossWeights(code_moments=args.code_moments, code_critic=args.code_critic),
+            weights=LossWeights(
+                code_moments=args.code_moments, code_critic=args.code_critic, face_critic=args.face_critic
+            ),
             colour_transfer=args.colour_transfer,
         )
     except ValueError as error:
@@ -202,6 +211,7 @@ def _forwarded(args: argparse.Namespace) -> list[str]:
               "--save-every": args.save_every, "--keep": args.keep,
               "--augment-on": args.augment_on, "--colour-transfer": args.colour_transfer,
               "--code-moments": args.code_moments, "--code-critic": args.code_critic,
+              "--face-critic": args.face_critic,
               "--augment": args.augment}  # fmt: skip
     flags = {"--resume": args.resume, "--no-flip": args.no_flip,
              "--no-progress": args.no_progress}  # fmt: skip

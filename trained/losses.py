@@ -14,6 +14,7 @@ class LossWeights:
     mask: float = 10.0
     code_moments: float = 0.5  # trained.code_alignment.moment_gap
     code_critic: float = 0.1  # keeping trained.code_alignment.CodeCritic at 50/50
+    face_critic: float = 0.0  # trained.face_critic.realism_loss on B's reconstructions
 
     def reconstruction(self) -> dict[str, float]:
         return {"dssim": self.dssim, "mse": self.mse, "eyes_mouth": self.eyes_mouth, "mask": self.mask}

@@ -18,6 +18,7 @@ RANGES = MappingProxyType({
     "--resolution": (64, 256),
     "--code-moments": (0.0, 100.0),
     "--code-critic": (0.0, 100.0),
+    "--face-critic": (0.0, 100.0),
 })  # fmt: skip
 
 

@@ -38,6 +38,9 @@ from trained.distributed import (
     leave,
     steps_per_epoch,
 )
+from trained.face_critic import FaceCritic, realism_loss
+from trained.face_critic import critic_accuracy as face_critic_accuracy
+from trained.face_critic import critic_loss as face_critic_loss
 from trained.losses import LossWeights, reconstruction_loss
 from trained.model import BothIdentities, ModelConfig, SwapAutoencoder, preset_config
 from trained.ranges import RANGES, span
@@ -53,6 +56,7 @@ MAX_AUGMENT_WORKERS = 16
 # src toward dst the same way). "both" swaps the colour cue instead of removing it.
 COLOUR_TRANSFER = ("b", "both", "none")
 CRITIC_LEARNING_RATE = 1e-3
+FACE_CRITIC_LEARNING_RATE = 2e-4
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,8 @@ class TrainOptions:
                   "--preview-every": self.preview_every, "--save-every": self.save_every, "--keep": self.keep,
                   "--holdout": self.holdout, "--resolution": self.resolution,
                   "--code-moments": self.weights.code_moments,
-                  "--code-critic": self.weights.code_critic}  # fmt: skip
+                  "--code-critic": self.weights.code_critic,
+                  "--face-critic": self.weights.face_critic}  # fmt: skip
         return [(option, values[option], RANGES[option]) for option in RANGES]
 
     def recoloured(self, key: str) -> bool:
@@ -124,7 +129,9 @@ class TrainOptions:
             "warp_cells": list(self.augment.warp_cells),
         }
         codes = {"code_moments": self.weights.code_moments, "code_critic": self.weights.code_critic}
-        return {**values, **augment, "colour_transfer": self.colour_transfer, **codes}
+        # recorded, not in RESUME_OPTIONS: the face critic may be switched on for a resumed run
+        return {**values, **augment, "colour_transfer": self.colour_transfer, **codes,
+                "face_critic": self.weights.face_critic}  # fmt: skip
 
 
 @dataclass
@@ -151,6 +158,8 @@ class Session(OwnedResource):
     shards: dict[tuple[str, int], FaceData] = field(default_factory=dict)  # (identity, epoch) → this rank's
     critic: CodeCritic | None = None  # tells A's codes from B's; None when --code-critic is 0
     critic_optimizer: torch.optim.Optimizer | None = None
+    face_critic: FaceCritic | None = None  # tells B's faces from B's decoder's; None when --face-critic is 0
+    face_critic_optimizer: torch.optim.Optimizer | None = None
 
     def __post_init__(self) -> None:
         self._closed = False
@@ -317,6 +326,8 @@ def _open_session(
         uploads=DeviceUploads(device) if on_device else None,
         critic=parts.critic,
         critic_optimizer=parts.critic_optimizer,
+        face_critic=parts.face_critic,
+        face_critic_optimizer=parts.face_critic_optimizer,
     )
     return session, preset
 
@@ -372,19 +383,25 @@ class _ModelParts:
     scaler: torch.amp.GradScaler
     critic: CodeCritic | None
     critic_optimizer: torch.optim.Optimizer | None
+    face_critic: FaceCritic | None
+    face_critic_optimizer: torch.optim.Optimizer | None
 
 
 def _model_parts(config: ModelConfig, options: TrainOptions, device: torch.device) -> _ModelParts:
-    """A fresh model, its optimizer, mixed-precision set-up and code critic, seeded by ``options.seed``."""
+    """A fresh model, its optimizer, mixed-precision set-up and critics, seeded by ``options.seed``."""
     torch.manual_seed(options.seed)
     model = SwapAutoencoder(config).to(device)
     if device.type == "cuda":
-        model = model.to(memory_format=torch.channels_last)
+        # torch's overloads of Module.to leave out its documented memory_format form
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     optimizer = torch.optim.AdamW(model.parameters(), lr=options.learning_rate, betas=(0.5, 0.999))
     amp_dtype = _amp_dtype(device)
     scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
     critic, critic_optimizer = _critic(config, options, device)
-    return _ModelParts(model, optimizer, amp_dtype, scaler, critic, critic_optimizer)
+    face_critic, face_critic_optimizer = _face_critic(options, device)
+    return _ModelParts(
+        model, optimizer, amp_dtype, scaler, critic, critic_optimizer, face_critic, face_critic_optimizer
+    )
 
 
 def _restore(saved: dict[str, Any], parts: _ModelParts, world: World) -> int:
@@ -392,7 +409,8 @@ def _restore(saved: dict[str, Any], parts: _ModelParts, world: World) -> int:
     ``parts``; the step it reached."""
     parts.model.load_state_dict(saved["model"])
     parts.optimizer.load_state_dict(saved["optimizer"])
-    _restore_critic(saved, parts.critic, parts.critic_optimizer)
+    _restore_critic(saved.get("critic"), parts.critic, parts.critic_optimizer)
+    _restore_critic(saved.get("face_critic"), parts.face_critic, parts.face_critic_optimizer)
     if saved.get("scaler"):  # empty when the run so far had no float16 autocast
         parts.scaler.load_state_dict(saved["scaler"])
     if world.size == 1:  # one process resumes exactly; ranks draw anew from (seed, step, rank)
@@ -414,12 +432,12 @@ def _augment_rng(
 
 
 def _restore_critic(
-    saved: dict[str, Any], critic: CodeCritic | None, optimizer: torch.optim.Optimizer | None
+    saved: dict[str, Any] | None, critic: torch.nn.Module | None, optimizer: torch.optim.Optimizer | None
 ) -> None:
-    """The critic of a resumed run; a run saved without one (or before critics existed) starts it anew."""
-    if critic is not None and optimizer is not None and saved.get("critic"):
-        critic.load_state_dict(saved["critic"]["model"])
-        optimizer.load_state_dict(saved["critic"]["optimizer"])
+    """A critic of a resumed run; a run saved without it (or before it existed) starts it anew."""
+    if critic is not None and optimizer is not None and saved:
+        critic.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
 
 
 def _critic(
@@ -429,6 +447,15 @@ def _critic(
         return None, None
     critic = CodeCritic(config.bottleneck_dims).to(device)
     return critic, torch.optim.Adam(critic.parameters(), lr=CRITIC_LEARNING_RATE, betas=(0.5, 0.999))
+
+
+def _face_critic(
+    options: TrainOptions, device: torch.device
+) -> tuple[FaceCritic | None, torch.optim.Optimizer | None]:
+    if options.weights.face_critic == 0:
+        return None, None
+    critic = FaceCritic().to(device)
+    return critic, torch.optim.Adam(critic.parameters(), lr=FACE_CRITIC_LEARNING_RATE, betas=(0.5, 0.999))
 
 
 def _trainer(model: SwapAutoencoder, world: World, device: torch.device) -> torch.nn.Module:
@@ -497,11 +524,19 @@ def train_step(session: Session, options: TrainOptions) -> dict[str, float]:
                 f"mask_{key}": parts["mask"],
             }
         )
+    judged = None  # (B's faces, B's decoder's), masked: what the face critic compares
+    if session.face_critic is not None:
+        judged = (tensors["b"]["targets"] * tensors["b"]["masks"], face_b.float() * tensors["b"]["masks"])
+        realism = realism_loss(session.face_critic, judged[1])
+        total = total + options.weights.face_critic * realism
+        row["realism"] = float(realism.detach())
     session.scaler.scale(total).backward()
     session.scaler.step(session.optimizer)
     session.scaler.update()
     if session.critic is not None and session.critic_optimizer is not None:
         row["critic_acc"] = _train_critic(session, code_a, code_b)
+    if judged is not None:
+        row["face_critic_acc"] = _train_face_critic(session, *judged)
     session.step += 1
     row["loss"] = row["loss_a"] + row["loss_b"]
     return row
@@ -531,4 +566,15 @@ def _train_critic(session: Session, code_a: torch.Tensor, code_b: torch.Tensor) 
     critic_loss(session.critic, code_a, code_b).backward()
     average_gradients(session.critic, session.world)
     session.critic_optimizer.step()
+    return accuracy
+
+
+def _train_face_critic(session: Session, real: torch.Tensor, drawn: torch.Tensor) -> float:
+    """One step of the face critic on this step's B faces and B's reconstructions; its accuracy before."""
+    assert session.face_critic is not None and session.face_critic_optimizer is not None
+    accuracy = face_critic_accuracy(session.face_critic, real, drawn)
+    session.face_critic_optimizer.zero_grad(set_to_none=True)
+    face_critic_loss(session.face_critic, real, drawn).backward()
+    average_gradients(session.face_critic, session.world)
+    session.face_critic_optimizer.step()
     return accuracy

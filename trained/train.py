@@ -34,7 +34,7 @@ from trained.session import Session, TrainOptions, open_session, train_step
 
 LOG_FIELDS = (
     "step", "elapsed_s", "loss", "loss_a", "loss_b", "dssim_a", "dssim_b", "mask_a", "mask_b",
-    "code_gap", "separation", "critic_acc", "lr",
+    "code_gap", "separation", "critic_acc", "realism", "face_critic_acc", "lr",
 )  # fmt: skip
 
 
@@ -64,7 +64,8 @@ def _save(session: Session, run: Path, options: TrainOptions, preset: str) -> Pa
             "model": session.model.state_dict(),
             "optimizer": session.optimizer.state_dict(),
             "scaler": session.scaler.state_dict(),
-            "critic": _critic_state(session),
+            "critic": _critic_state(session.critic, session.critic_optimizer),
+            "face_critic": _critic_state(session.face_critic, session.face_critic_optimizer),
             "rng": {"numpy": session.rng.bit_generator.state, "torch": torch.get_rng_state()},
             "options": options.resume_values(),
         },
@@ -73,10 +74,12 @@ def _save(session: Session, run: Path, options: TrainOptions, preset: str) -> Pa
     return path
 
 
-def _critic_state(session: Session) -> dict[str, object]:
-    if session.critic is None or session.critic_optimizer is None:
+def _critic_state(
+    critic: torch.nn.Module | None, optimizer: torch.optim.Optimizer | None
+) -> dict[str, object]:
+    if critic is None or optimizer is None:
         return {}
-    return {"model": session.critic.state_dict(), "optimizer": session.critic_optimizer.state_dict()}
+    return {"model": critic.state_dict(), "optimizer": optimizer.state_dict()}
 
 
 def _preview(session: Session, run: Path) -> None:
