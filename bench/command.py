@@ -211,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
         report = run_bench(options, step)
     for path in write_report(report, args.out):
         print(path)
-    for line in headline(report):
+    for line in headline(report.to_json()):
         print(f"swapcam bench: {line}", file=sys.stderr)
     return 0
 

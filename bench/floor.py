@@ -6,6 +6,7 @@ for the operators that carry the work of a convolutional swap model — Conv, Co
 with the batch fixed at 1; element-wise operators, activations and pixel shuffles are left out.
 """
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +57,7 @@ def checkpoint_cost(path: Path, bytes_per_weight: int) -> dict[str, int]:
     return {"flops_per_face": count_flops(module, resolution), "weight_bytes": weights * bytes_per_weight}
 
 
-def gpu_floor_ms(cost: dict[str, int], ceilings: dict[str, float]) -> float:
+def gpu_floor_ms(cost: Mapping[str, int], ceilings: Mapping[str, float]) -> float:
     """The least time one face can take on a GPU with these ceilings: its FLOPs at the measured matrix rate
     or its weights at the measured copy rate, whichever is longer (launch latency not counted)."""
     compute_s = cost["flops_per_face"] / (ceilings["fp16_tflops"] * 1e12)

@@ -1,4 +1,6 @@
-"""The report of `swapcam bench`: report.json (schema below), report.md, and the plots.
+"""The report of `swapcam bench`: report.json (schema below), report.md, and the plots. A run's report is a
+``BenchReport``; its ``to_json`` makes the report.json document, from which report.md and the plots are
+drawn, as they are from a saved report.json.
 
 report.json, schema "swapcam.bench/1":
 - ``schema``, ``created`` (UTC, ISO 8601), ``quick`` (bool), ``machine``: cpu, logical_cpus, gpu, gpu_driver,
@@ -24,8 +26,11 @@ report.json, schema "swapcam.bench/1":
 
 import datetime
 import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from bench.end_to_end import EndToEndRun
 from bench.floor import gpu_floor_ms
 from bench.plots import write_plots
 from stream.errors import SwapcamError
@@ -36,20 +41,85 @@ REQUIRED = ("schema", "created", "quick", "machine", "model", "source", "inferen
             "stages", "end_to_end", "ratios", "floor")  # fmt: skip
 
 
+@dataclass(frozen=True)
+class ModelDescription:
+    """The report's ``model``: the file the pipeline ran, its checkpoint, and what one face costs."""
+
+    path: str
+    checkpoint: str | None
+    resolution: int
+    precision: str
+    flops_per_face: int
+    weight_bytes: int
+
+    @property
+    def cost(self) -> dict[str, int]:
+        """{"flops_per_face", "weight_bytes"}: what ``floor`` reads."""
+        return {"flops_per_face": self.flops_per_face, "weight_bytes": self.weight_bytes}
+
+
+@dataclass(frozen=True)
+class SourceDescription:
+    """The report's ``source``: the clip every run reads, and how many of its frames a run takes."""
+
+    path: str
+    width: int
+    height: int
+    fps: float
+    frames_per_run: int
+
+
+@dataclass(frozen=True)
+class BenchReport:
+    """One `swapcam bench` run; ``to_json`` is report.json (schema above), made there and nowhere else."""
+
+    created: str  # UTC, ISO 8601
+    quick: bool
+    machine: Mapping[str, object]  # stream.machine's description, with gpu_driver and cuda
+    model: ModelDescription
+    source: SourceDescription
+    inference: Sequence[Mapping[str, object]]  # one entry per backend and batch
+    inference_notes: Sequence[str]
+    stages: Sequence[Mapping[str, object]]  # one entry per stage measured alone
+    end_to_end: list[EndToEndRun]
+    ratios: Mapping[str, float | None]
+    floor: Mapping[str, object]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "schema": SCHEMA,
+            "created": self.created,
+            "quick": self.quick,
+            "machine": dict(self.machine),
+            "model": asdict(self.model),
+            "source": asdict(self.source),
+            "inference": [dict(entry) for entry in self.inference],
+            "inference_notes": list(self.inference_notes),
+            "stages": [dict(entry) for entry in self.stages],
+            "end_to_end": [run.to_json() for run in self.end_to_end],
+            "ratios": dict(self.ratios),
+            "floor": dict(self.floor),
+        }
+
+
 def floor(
-    model: dict, inference: list[dict], paces: list[float], ceilings: dict[str, float] | None = None
+    cost: Mapping[str, int],
+    inference: list[dict],
+    paces: list[float],
+    ceilings: dict[str, float] | None = None,
 ) -> dict[str, object]:
+    """The report's ``floor``, from a model's ``cost`` (flops_per_face, weight_bytes) and its inference."""
     batch_one = [entry["p50_ms"] for entry in inference if entry["batch"] == 1]
     fastest = min(batch_one) if batch_one else None
     found: dict[str, object] = {
-        "flops_per_face": model["flops_per_face"],
-        "weight_bytes": model["weight_bytes"],
+        "flops_per_face": cost["flops_per_face"],
+        "weight_bytes": cost["weight_bytes"],
         "fastest_inference_p50_ms": round(fastest, 4) if fastest else None,
-        "achieved_gflops": round(model["flops_per_face"] / fastest / 1e6, 2) if fastest else None,
+        "achieved_gflops": round(cost["flops_per_face"] / fastest / 1e6, 2) if fastest else None,
         "frame_interval_ms": {f"{pace:g}": round(1000 / pace, 2) for pace in paces},
     }
     if ceilings is not None:
-        found |= {"gpu_ceilings": ceilings, "gpu_floor_ms": round(gpu_floor_ms(model, ceilings), 5)}
+        found |= {"gpu_ceilings": ceilings, "gpu_floor_ms": round(gpu_floor_ms(cost, ceilings), 5)}
     return found
 
 
@@ -64,16 +134,20 @@ def check_report(report: dict) -> None:
         raise ValueError(f"expected a {SCHEMA} report, missing {missing}, schema {report.get('schema')!r}")
 
 
-def write_report(report: dict, folder: Path) -> list[Path]:
-    """report.json, report.md and the PNG plots in ``folder``; returns their paths."""
-    check_report(report)
-    texts = {"report.json": json.dumps(report, separators=(",", ":")) + "\n", "report.md": markdown(report)}
+def write_report(report: BenchReport, folder: Path) -> list[Path]:
+    """report.json, report.md and the PNG plots in ``folder``; returns their paths. The markdown and the
+    plots read the JSON document, as they read a saved report.json."""
+    document = report.to_json()
+    texts = {
+        "report.json": json.dumps(document, separators=(",", ":")) + "\n",
+        "report.md": markdown(document),
+    }
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in texts.items():
             with atomic_output(folder / name) as part:
                 part.write_text(text)
-        return [folder / name for name in texts] + write_plots(report, folder)
+        return [folder / name for name in texts] + write_plots(document, folder)
     except OSError as error:
         raise SwapcamError(f"cannot write the report into {folder}: {error.strerror or error}") from error
 

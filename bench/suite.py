@@ -10,7 +10,7 @@ from bench.gpu_timing import gpu_ceilings, torch_cuda_split
 from bench.inference_runs import run_inference, runners, skipped
 from bench.inputs import load_inputs
 from bench.machine import machine
-from bench.report import SCHEMA, created_now, floor
+from bench.report import BenchReport, ModelDescription, SourceDescription, created_now, floor
 from bench.stage_runs import run_stages
 from bench.timing import QUICK, Budget
 from stream.backends import ONNX_SUFFIXES, choose_backend, device_swap, open_backend
@@ -43,15 +43,21 @@ class BenchOptions:
         return QUICK if self.quick else Budget()
 
 
-def model_description(options: BenchOptions, resolution: int, precision: str) -> dict[str, object]:
+def model_description(options: BenchOptions, resolution: int, precision: str) -> ModelDescription:
     if options.model.suffix in ONNX_SUFFIXES:
         cost = onnx_cost(options.model)
     elif options.checkpoint is not None:
         cost = checkpoint_cost(options.checkpoint, 2 if precision == "fp16" else 4)
     else:
         cost = {"flops_per_face": 0, "weight_bytes": 0}
-    return {"path": str(options.model), "checkpoint": str(options.checkpoint) if options.checkpoint else None,
-            "resolution": resolution, "precision": precision, **cost}  # fmt: skip
+    return ModelDescription(
+        path=str(options.model),
+        checkpoint=str(options.checkpoint) if options.checkpoint else None,
+        resolution=resolution,
+        precision=precision,
+        flops_per_face=cost["flops_per_face"],
+        weight_bytes=cost["weight_bytes"],
+    )
 
 
 def _on_cuda(inference: list[dict]) -> bool:
@@ -59,7 +65,7 @@ def _on_cuda(inference: list[dict]) -> bool:
     return any("cuda" in str(entry["backend"]).lower() for entry in inference)
 
 
-def run_bench(options: BenchOptions, step: Callable[[str], None]) -> dict[str, object]:
+def run_bench(options: BenchOptions, step: Callable[[str], None]) -> BenchReport:
     """The whole report; ``step`` is told what runs next (progress)."""
     with open_backend(options.model, choose_backend(options.model), lambda message: None) as backend:
         step("real faces from the clip")
@@ -92,23 +98,16 @@ def run_bench(options: BenchOptions, step: Callable[[str], None]) -> dict[str, o
     with VideoFileSource(options.source) as video:
         width, height, fps = *video.size, video.fps
     model = model_description(options, info.resolution, info.precision)
-    return {
-        "schema": SCHEMA,
-        "created": created_now(),
-        "quick": options.quick,
-        "machine": machine(),
-        "model": model,
-        "source": {
-            "path": str(options.source),
-            "width": width,
-            "height": height,
-            "fps": fps,
-            "frames_per_run": options.frames,
-        },
-        "inference": inference,
-        "inference_notes": notes,
-        "stages": stages,
-        "end_to_end": end_to_end,
-        "ratios": ratios(end_to_end),
-        "floor": floor(model, inference, list(PACES), gpu_ceilings() if _on_cuda(inference) else None),
-    }
+    return BenchReport(
+        created=created_now(),
+        quick=options.quick,
+        machine=machine(),
+        model=model,
+        source=SourceDescription(str(options.source), width, height, fps, options.frames),
+        inference=inference,
+        inference_notes=notes,
+        stages=stages,
+        end_to_end=end_to_end,
+        ratios=ratios(end_to_end),
+        floor=floor(model.cost, inference, list(PACES), gpu_ceilings() if _on_cuda(inference) else None),
+    )

@@ -1,18 +1,20 @@
 """`swapcam bench --quick` end to end, and the pieces of the report that are pure functions."""
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from bench.end_to_end import ratios
+from bench.end_to_end import EndToEndRun, ratios
 from bench.floor import onnx_cost
-from bench.report import SCHEMA, check_report
+from bench.report import REQUIRED, SCHEMA, BenchReport, ModelDescription, SourceDescription, check_report
 from bench.sequential import paste_full_frame
 from bench.timing import MAX_SAMPLES, Budget, measure, thinned
 from stream.cli import main
+from stream.metrics import LatencyStats, RunFigures
 from stream.packet import Face
 
 STAT_KEYS = ("calls", "min_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms", "samples_ms")
@@ -80,9 +82,14 @@ def test_onnx_flops_match_torchs_flop_counter_for_the_demo_model(demo_model):
     assert cost["weight_bytes"] == sum(p.numel() * 4 for p in module.parameters())
 
 
+def figures(fps: float, p50: float) -> RunFigures:
+    """The figures of a run of ten frames, each with a face."""
+    return RunFigures(10, 10, 0, 10, (), 10, fps, LatencyStats(p50=p50), {})
+
+
 def test_ratios_compare_pipelined_with_sequential_runs():
     def run(mode, pace, fps, p50):
-        return {"mode": mode, "pace_fps": pace, "fps": fps, "latency_ms": {"p50": p50}}
+        return EndToEndRun(mode, pace, None, figures(fps, p50), [])
 
     runs = [run("pipelined", None, 90, 80), run("sequential", None, 45, 25), run("pipelined", 30.0, 30, 15),
             run("sequential", 30.0, 30, 30)]  # fmt: skip
@@ -90,6 +97,51 @@ def test_ratios_compare_pipelined_with_sequential_runs():
         "throughput_pipelined_over_sequential": 2.0,
         "latency_p50_sequential_over_pipelined_at_30fps": 2.0,
     }
+
+
+def run_of(entry: Mapping) -> EndToEndRun:
+    """The typed run of an ``end_to_end`` entry of a report.json."""
+    stages = {stage: {kind: LatencyStats(**stats) for kind, stats in kinds.items()}
+              for stage, kinds in entry["stages_ms"].items()}  # fmt: skip
+    counts = ("frames_read", "frames_delivered", "frames_dropped", "frames_with_faces", "faces", "fps")
+    run_figures = RunFigures(
+        **{key: entry[key] for key in counts},
+        frames_without_faces=tuple(entry["frames_without_faces"]),
+        latency=LatencyStats(**entry["latency_ms"]),
+        stages=stages,
+    )
+    return EndToEndRun(entry["mode"], entry["pace_fps"], entry.get("backend"), run_figures, entry["timeline"])
+
+
+def report_of(document: Mapping) -> BenchReport:
+    """The typed report of a report.json."""
+    pieces = ("created", "quick", "machine", "inference", "inference_notes", "stages", "ratios", "floor")
+    return BenchReport(**{key: document[key] for key in pieces}, model=ModelDescription(**document["model"]),
+                       source=SourceDescription(**document["source"]),
+                       end_to_end=[run_of(entry) for entry in document["end_to_end"]])  # fmt: skip
+
+
+def test_an_end_to_end_run_keeps_what_ratios_reads_through_its_json():
+    for backend in ("onnxruntime (CPUExecutionProvider, fp32)", None):
+        run = EndToEndRun(
+            "pipelined", 30.0, backend, figures(29.5, 15.25), [[0, 0.0, 14.5], [1, 0.0333, 15.0]]
+        )
+        document = json.loads(json.dumps(run.to_json()))
+        assert (document["mode"], document["pace_fps"]) == ("pipelined", 30.0)
+        assert (document["fps"], document["latency_ms"]["p50"]) == (29.5, 15.25)
+        assert ("backend" in document) == (backend is not None)
+        assert run_of(document) == run
+
+
+@pytest.mark.parametrize("saved", ["cpu", "gpu-demo", "gpu-df256-720p"])
+def test_a_typed_report_writes_the_saved_report_json_byte_for_byte(saved):
+    text = Path(f"bench/results/{saved}/report.json").read_text()
+    report = report_of(json.loads(text))
+    written = report.to_json()
+    assert tuple(written) == REQUIRED and written["schema"] == SCHEMA
+    check_report(written)
+    assert json.dumps(written, separators=(",", ":")) + "\n" == text
+    assert ratios(report.end_to_end) == written["ratios"]
 
 
 def test_measure_rotates_calls_and_honours_the_budget():
