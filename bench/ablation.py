@@ -14,11 +14,13 @@ table covers every variant with a report.
 
 import argparse
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
+from typing import TypedDict
 
-from trained.augment import AUGMENT_STRENGTHS
+from trained.augment import AUGMENT_STRENGTHS, AugmentConfig
 from trained.losses import LossWeights
 from trained.session import TrainOptions
 
@@ -26,7 +28,18 @@ from trained.session import TrainOptions
 LIGHT_AUGMENT = replace(AUGMENT_STRENGTHS["light"], flip=False)
 NO_CODE_TERMS = LossWeights(code_moments=0.0, code_critic=0.0)
 
-VARIANTS = MappingProxyType({
+
+class Changes(TypedDict, total=False):
+    """The ``TrainOptions`` fields a variant sets."""
+
+    augment: AugmentConfig
+    weights: LossWeights
+    colour_transfer: str
+    architecture: str
+    lr_decay: float
+
+
+VARIANTS: Mapping[str, Changes] = MappingProxyType({
     "full": {},
     "round-1": {"augment": LIGHT_AUGMENT, "weights": NO_CODE_TERMS, "colour_transfer": "both"},
     "no-code-moments": {"weights": LossWeights(code_moments=0.0)},

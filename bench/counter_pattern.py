@@ -96,9 +96,11 @@ def decode_counter(frame: BGRFrame) -> int | None:
 
 
 def _working_gray(frame: BGRFrame) -> NDArray[np.uint8]:
-    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    gray = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), np.uint8)  # the frame's 8 bits
     scale = WORK_SIDE / max(gray.shape)
-    return cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    if scale >= 1:
+        return gray
+    return np.asarray(cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), np.uint8)
 
 
 def _bar_candidates(gray: NDArray[np.uint8]) -> Iterator[NDArray[np.float32]]:

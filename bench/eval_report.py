@@ -3,7 +3,7 @@ and contact.png (input above output for a spread of frames, each with its distan
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -26,15 +26,19 @@ def figure_text(value: float | int, digits: int = 3) -> str:
 
 
 def write_json(
-    path: Path, summary: Summary, frames: Sequence[FrameFigures], about: dict[str, object]
+    path: Path, summary: Summary, frames: Sequence[FrameFigures], about: Mapping[str, object]
 ) -> None:
-    document = {"about": about, "summary": summary.to_dict(), "frames": [asdict(frame) for frame in frames]}
+    document = {
+        "about": dict(about),
+        "summary": summary.to_dict(),
+        "frames": [asdict(frame) for frame in frames],
+    }
     text = json.dumps(document, indent=1, allow_nan=True)
     with atomic_output(path) as part:
         part.write_text(text)
 
 
-def markdown(summary: Summary, about: dict[str, object]) -> str:
+def markdown(summary: Summary, about: Mapping[str, object]) -> str:
     lines = ["# Swap quality", ""]
     lines += [f"- {key}: {value}" for key, value in about.items()]
     lines += ["", "## Targets", "", "| figure | measured | target | met |", "|---|---|---|---|"]
@@ -113,7 +117,7 @@ def _expression_rows(summary: Summary) -> list[str]:
     return [f"| {name} | {figure_text(value, digits)} | {meaning} |" for name, value, digits, meaning in rows]
 
 
-def write_markdown(path: Path, summary: Summary, about: dict[str, object]) -> None:
+def write_markdown(path: Path, summary: Summary, about: Mapping[str, object]) -> None:
     with atomic_output(path) as part:
         part.write_text(markdown(summary, about))
 
@@ -133,7 +137,8 @@ def face_tile(frame: BGRFrame, box: tuple[float, float, float, float], side: int
     half = 0.75 * max(right - left, bottom - top)
     matrix = np.array([[side / (2 * half), 0, side / 2 - centre_x * side / (2 * half)],
                        [0, side / (2 * half), side / 2 - centre_y * side / (2 * half)]])  # fmt: skip
-    return cv2.warpAffine(frame, matrix, (side, side), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_CONSTANT)
+    tile = cv2.warpAffine(frame, matrix, (side, side), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_CONSTANT)
+    return np.asarray(tile, np.uint8)  # the frame's dtype
 
 
 def contact_sheet(tiles: Sequence[tuple[BGRFrame, BGRFrame, str]]) -> BGRFrame:

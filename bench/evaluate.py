@@ -30,7 +30,7 @@ from stream.quality import (
     region_change,
 )
 from stream.recognise import Descriptor, FaceRecogniser, distances
-from stream.types import BGRFrame
+from stream.types import BGRFrame, Box
 
 Pair = tuple[int, BGRFrame, BGRFrame]  # frame index, input frame, output frame
 
@@ -160,9 +160,9 @@ def _frame_figures(
 ) -> FrameFigures:
     index, frame, output = pair
     found_in, found_out = found
-    box = tuple(float(v) for v in found_in[0].box) if found_in else None
+    box = _corners(found_in[0].box) if found_in else None
     if not found_in or not found_out:
-        return FrameFigures(index, bool(found_in), bool(found_out), box)  # type: ignore[arg-type]
+        return FrameFigures(index, bool(found_in), bool(found_out), box)
     points_in, points_out = found_in[0].landmarks, found_out[0].landmarks
     descriptor = recogniser.describe(output, points_out)
     changes = (float("nan"), float("nan"))
@@ -174,7 +174,7 @@ def _frame_figures(
         index=index,
         input_face=True,
         output_face=True,
-        box=box,  # type: ignore[arg-type]
+        box=box,
         distance_a=float(distances(descriptor, references.a)[0]),
         distance_stranger=float(distances(references.strangers, descriptor).min())
         if len(references.strangers)
@@ -192,9 +192,14 @@ def _frame_figures(
     )
 
 
-def _face_region(shape: tuple[int, int], landmarks: NDArray[np.float32]) -> NDArray[np.bool_]:
+def _corners(box: Box) -> tuple[float, float, float, float]:
+    left, top, right, bottom = (float(v) for v in box)
+    return left, top, right, bottom
+
+
+def _face_region(shape: tuple[int, ...], landmarks: NDArray[np.float32]) -> NDArray[np.bool_]:
     mask = np.zeros(shape, np.uint8)
-    cv2.fillConvexPoly(mask, cv2.convexHull(np.round(landmarks).astype(np.int32)), 1)
+    cv2.fillConvexPoly(mask, cv2.convexHull(np.round(landmarks).astype(np.int32)), (1,))
     return mask.astype(bool)
 
 

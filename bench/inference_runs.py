@@ -8,6 +8,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from bench.inputs import Inputs
@@ -33,9 +34,7 @@ def runners(model: Path, checkpoint: Path | None, wanted: set[str]) -> dict[str,
         choice = choose_backend(model, "onnxruntime")
         for provider in preferred_providers(ort.get_available_providers()):
             short = provider.removesuffix("ExecutionProvider")
-            found[f"onnxruntime {short}"] = lambda p=provider: open_backend(
-                model, choice, _quiet, providers=[p]
-            )
+            found[f"onnxruntime {short}"] = partial(open_backend, model, choice, _quiet, providers=[provider])
     if model.suffix == ".engine" and "tensorrt" in wanted:
         found["tensorrt"] = lambda: open_backend(model, choose_backend(model, "tensorrt"), _quiet)
     if checkpoint is not None and "torch" in wanted:
@@ -66,9 +65,14 @@ def run_inference(
             continue
         with backend:
             for batch in batches:
-                timed = measure(name, lambda i, b=batch, run=backend.swap: run(inputs.crops(i, b)), budget)
+                timed = measure(name, _swapping(backend, inputs, batch), budget)
                 results.append({"backend": backend.describe(), "batch": batch, **timed.fields()})
     return results, notes
+
+
+def _swapping(backend: SwapBackend, inputs: Inputs, batch: int) -> Callable[[int], object]:
+    """A call of ``backend.swap`` on ``batch`` of the clip's faces, from the i-th on."""
+    return lambda i: backend.swap(inputs.crops(i, batch))
 
 
 def run(args: argparse.Namespace) -> int:

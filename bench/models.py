@@ -45,7 +45,7 @@ def resized_clip(clip: Path, width: int, height: int) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial.mp4")
     with VideoFileSource(clip) as video:
-        writer = cv2.VideoWriter(str(partial), cv2.VideoWriter_fourcc(*"mp4v"), video.fps, (width, height))
+        writer = cv2.VideoWriter(str(partial), cv2.VideoWriter.fourcc(*"mp4v"), video.fps, (width, height))
         if not writer.isOpened():
             raise SwapcamError(f"could not write {partial}: OpenCV has no mp4v encoder here")
         try:

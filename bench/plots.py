@@ -13,11 +13,13 @@ figure registry alone. A report with an empty list still gets its figure, with a
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TypedDict, cast
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Polygon
 from matplotlib.ticker import LogLocator, NullFormatter, StrMethodFormatter
 
 PIPELINE_ORDER = ("read", "landmarks", "swap", "blend")
@@ -54,7 +56,7 @@ def plot_inference(report: Mapping) -> Figure:
         label = f"{runner_label(run)} (p50 {run['p50_ms']:.2f} ms, p99 {run['p99_ms']:.2f} ms)"
         weights = np.full(len(values), 1 / len(values))
         *_, patches = hist_axes.hist(values, bins=bins, weights=weights, histtype="step", linewidth=1.2)
-        color = patches[0].get_edgecolor()
+        color = cast("list[Polygon]", patches)[0].get_edgecolor()  # one data set, "step": one Polygon
         x, y = ecdf(values)
         cdf_axes.step(x, y, where="post", color=color, linewidth=1.2, label=label)
         cdf_axes.plot([run["p50_ms"], run["p99_ms"]], [0.5, 0.99], "o", color=color, markersize=5)
@@ -118,7 +120,13 @@ def plot_timeline(report: Mapping) -> Figure:
     return figure
 
 
-def interval_style(linestyle: str) -> dict[str, object]:
+class LineStyle(TypedDict):
+    color: str
+    linestyle: str
+    linewidth: float
+
+
+def interval_style(linestyle: str) -> LineStyle:
     return {"color": "0.25", "linestyle": linestyle, "linewidth": 1.2}
 
 
@@ -189,14 +197,14 @@ def wants_log(samples: Sequence[np.ndarray]) -> bool:
     return bool(values.size) and bool(values.max() > LOG_SPREAD * values.min())
 
 
-def latency_bins(samples: Sequence[np.ndarray], log: bool) -> np.ndarray:
+def latency_bins(samples: Sequence[np.ndarray], log: bool) -> list[float]:
     """Bin edges shared by every runner, so their histograms compare bin for bin."""
     values = np.concatenate(samples)
     if log:
         values = values[values > 0]
-        return np.geomspace(values.min(), values.max(), HIST_BINS + 1)
+        return np.geomspace(values.min(), values.max(), HIST_BINS + 1).tolist()
     low, high = values.min(), values.max()
-    return np.linspace(low, high if high > low else low + 1, HIST_BINS + 1)
+    return np.linspace(low, high if high > low else low + 1, HIST_BINS + 1).tolist()
 
 
 def ecdf(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

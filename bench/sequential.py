@@ -16,6 +16,7 @@ from types import MappingProxyType
 import cv2
 import numpy as np
 
+from bench.inputs import crop_of
 from stream.align import invert_affine
 from stream.backends import ONNX_SUFFIXES, SwapBackend, choose_backend, open_backend
 from stream.capture import VideoFileSource
@@ -62,7 +63,7 @@ class SequentialSwap:
         faces = [face_of(frame, face.landmarks, self.backend.info.align_spec) for face in detected]
         spans["align"] = (start, start := time.monotonic_ns())
         if faces:
-            swapped, masks = self.backend.swap(np.stack([face.crop for face in faces]))
+            swapped, masks = self.backend.swap(np.stack([crop_of(face) for face in faces]))
             spans["swap"] = (start, start := time.monotonic_ns())
             for face, image, mask in zip(faces, swapped, masks, strict=True):
                 frame = paste_full_frame(frame, face, image, mask)

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from bench.inputs import Inputs
+from bench.inputs import Inputs, crop_of
 from bench.timing import Budget, measure
 from stream.backends import SwapBackend, device_swap
 from stream.blend import gaussian_weights, paste_face, prepare_alpha, warm_up
@@ -25,14 +25,14 @@ def stage_calls(
     """Stage name → a call of that stage on the i-th real frame (or face), in pipeline order."""
     spec, options = backend.info.align_spec, BlendOptions()
     frames, faces = inputs.frames, inputs.faces
-    outputs = [backend.swap(face.crop[None]) for face in faces]
+    outputs = [backend.swap(crop_of(face)[None]) for face in faces]
     canvases = [frame.copy() for frame in frames]  # blend works in place: time it on copies made once
 
     def blend_with(choice: BlendOptions) -> Callable[[int], None]:
         def blend(i: int) -> None:
             k = i % len(faces)
             swapped, mask = outputs[k]
-            paste_face(canvases[k], swapped[0], mask[0], faces[k].crop, faces[k].matrix, choice)
+            paste_face(canvases[k], swapped[0], mask[0], crop_of(faces[k]), faces[k].matrix, choice)
 
         return blend
 
@@ -40,7 +40,7 @@ def stage_calls(
     return {
         "landmarks": lambda i: landmarker.detect(frames[i % len(frames)]),
         "align": lambda i: face_of(frames[i % len(frames)], faces[i % len(faces)].landmarks, spec),
-        "swap": lambda i: backend.swap(faces[i % len(faces)].crop[None]),
+        "swap": lambda i: backend.swap(crop_of(faces[i % len(faces)])[None]),
         "blend": blend_with(options),
         "blend, bilinear paste-back": blend_with(replace(options, interpolation="bilinear")),
         "mask erode + feather (Numba, the blend's)": lambda i: prepare_alpha(masks[i % len(masks)], options),
@@ -55,9 +55,10 @@ def opencv_alpha(mask: NDArray[np.float32], options: BlendOptions) -> NDArray[np
     (zeros beyond the crop's edge for both), timed beside it in the stage benchmark."""
     erode, feather = options.radii_px(mask.shape[0])
     kernel = np.ones((2 * erode + 1, 2 * erode + 1), np.uint8)
-    eroded = cv2.erode(mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0) if erode else mask
+    eroded = cv2.erode(mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=(0,)) if erode else mask
     taps = gaussian_weights(feather)
-    return cv2.sepFilter2D(eroded, -1, taps, taps, borderType=cv2.BORDER_CONSTANT)
+    alpha = cv2.sepFilter2D(eroded, -1, taps, taps, borderType=cv2.BORDER_CONSTANT)
+    return np.asarray(alpha, np.float32)  # ddepth -1: the mask's float32
 
 
 def run_stages(inputs: Inputs, backend: SwapBackend, budget: Budget) -> list[dict[str, object]]:

@@ -8,6 +8,7 @@ the file atomically. A failed parity check writes nothing.
 import copy
 import io
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def trace_graph(
     module: torch.nn.Module,
     example: torch.Tensor,
     input_name: str,
-    outputs: dict[str, tuple[int, ...]],
+    outputs: Mapping[str, tuple[int, ...]],
     opset: int,
 ) -> onnx.ModelProto:
     """``module`` as an ONNX graph with a dynamic batch: one input, and ``outputs`` (name → shape without
@@ -82,10 +83,11 @@ def trace_graph(
     # graph for this convolution-only model. Its deprecation notice is not for our users.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
+        # The TorchScript exporter writes to a file object too; export's annotation names paths only.
         torch.onnx.export(
             module,
             (example,),
-            buffer,
+            buffer,  # type: ignore[arg-type]
             input_names=[input_name],
             output_names=list(outputs),
             dynamic_axes={input_name: batch, **{name: batch for name in outputs}},

@@ -248,9 +248,10 @@ def face_size_in_frame(matrix: Affine, spec: AlignSpec) -> float:
 
 def warp_crop(frame: BGRFrame, matrix: Affine, size: int) -> BGRCrop:
     """Cut the aligned (size, size) crop out of a frame; outside the frame, edge pixels are repeated."""
-    return cv2.warpAffine(
+    crop = cv2.warpAffine(
         frame, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
+    return np.asarray(crop, np.uint8)  # the frame's dtype
 
 
 def align_face(frame: BGRFrame, landmarks: Landmarks, spec: AlignSpec) -> AlignedFace:
@@ -265,7 +266,7 @@ def hull_mask(points_crop: Points, size: int) -> Mask:
     """(size, size) uint8 mask, 255 inside the convex hull of the crop-space landmarks."""
     mask = np.zeros((size, size), np.uint8)
     hull = cv2.convexHull(np.round(points_crop).astype(np.int32))
-    cv2.fillConvexPoly(mask, hull, 255)
+    cv2.fillConvexPoly(mask, hull, (255,))
     return mask
 
 

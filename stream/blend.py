@@ -195,6 +195,9 @@ def composite_warped(  # noqa: PLR0917 - a kernel's flat argument list
             weight = min(weight + w11 * weights[j + 1, i + 1], 1.0)
             if weight <= 0.0:
                 continue
+            b: np.float32 | float  # sums in float32 for the cubic samples, in float64 for the bilinear ones
+            g: np.float32 | float
+            r: np.float32 | float
             if cubic:  # padded by 2: the 4 x 4 samples start at column i, row j
                 across, down = _cubic_taps(fu), _cubic_taps(fv)
                 b = g = r = np.float32(0.0)
@@ -253,10 +256,13 @@ def transfer_colour(swapped: SwappedFace, crop: BGRCrop | SwappedFace, weights: 
     [0, 1]), both measured with ``weights``; not clipped. The one CPU colour transfer: training recolours
     with it too, with unit weights (``trained.augment``); ``stream.gpu.colour`` is its torch twin."""
     reference = crop.astype(np.float32) * np.float32(1 / 255) if crop.dtype == np.uint8 else crop
-    face_lab = cv2.cvtColor(swapped, cv2.COLOR_BGR2Lab)
-    crop_lab = cv2.cvtColor(np.ascontiguousarray(reference, np.float32), cv2.COLOR_BGR2Lab)
+    # cvtColor keeps the float32 of its input
+    face_lab = np.asarray(cv2.cvtColor(swapped, cv2.COLOR_BGR2Lab), np.float32)
+    crop_lab = np.asarray(
+        cv2.cvtColor(np.ascontiguousarray(reference, np.float32), cv2.COLOR_BGR2Lab), np.float32
+    )
     match_colour_lab(face_lab, crop_lab, weights)
-    return cv2.cvtColor(face_lab, cv2.COLOR_Lab2BGR)
+    return np.asarray(cv2.cvtColor(face_lab, cv2.COLOR_Lab2BGR), np.float32)
 
 
 def _check_face(frame: BGRFrame, swapped: SwappedFace, mask: SwapMask, crop: BGRCrop, matrix: Affine) -> None:

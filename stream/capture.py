@@ -20,7 +20,7 @@ import numpy as np
 
 from stream.errors import SwapcamError
 from stream.lifecycle import OwnedResource
-from stream.media import IMAGE_SUFFIXES, UnreadableMedia, read_image, short_read
+from stream.media import IMAGE_SUFFIXES, UnreadableMedia, read_frame, read_image, short_read
 from stream.types import BGRFrame
 
 DEFAULT_FPS = 30.0  # image folders without --fps, and videos whose container gives no usable rate
@@ -101,10 +101,10 @@ class _CaptureSource(_OwnedSource):
     def _open(self, capture: cv2.VideoCapture) -> BGRFrame | None:
         """Own ``capture`` and decode its first frame; None (and closed) when it yields none."""
         self._capture, self._closed = capture, False
-        ok, frame = capture.read() if capture.isOpened() else (False, None)
-        if not ok:
+        frame = read_frame(capture) if capture.isOpened() else None
+        if frame is None:
             self.close()
-        return frame if ok else None
+        return frame
 
     def _release(self) -> None:
         self._capture.release()
@@ -159,8 +159,8 @@ class CameraSource(_CaptureSource):
     def read(self) -> BGRFrame:
         self._check_open()
         if self._lost_since is None:
-            ok, frame = self._capture.read()
-            if ok:
+            frame = read_frame(self._capture)
+            if frame is not None:
                 self._last = frame
                 return frame
             self._lost_since = self._next_try = time.monotonic()
@@ -194,8 +194,8 @@ class CameraSource(_CaptureSource):
         """A fresh capture of the same size in place of the old one, and its first frame; None if not yet."""
         self._capture.release()
         capture = self._opener()
-        ok, frame = capture.read() if capture.isOpened() else (False, None)
-        if ok and _frame_size(frame) == self.size:
+        frame = read_frame(capture) if capture.isOpened() else None
+        if frame is not None and _frame_size(frame) == self.size:
             self._capture = capture
             return frame
         capture.release()
@@ -254,8 +254,7 @@ class StreamSource(_CaptureSource):
 
     def read(self) -> BGRFrame | None:
         self._check_open()
-        ok, frame = self._capture.read()
-        return frame if ok else None
+        return read_frame(self._capture)
 
     def describe(self) -> str:
         return f"stream {self.url}, {self.size[0]}x{self.size[1]} at {self.fps:g} fps"
@@ -286,8 +285,8 @@ class VideoFileSource(_CaptureSource):
         self._check_open()
         frame, self._pending = self._pending, None
         if frame is None:
-            ok, frame = self._capture.read()
-            if not ok:
+            frame = read_frame(self._capture)
+            if frame is None:
                 self.ended = True
                 return None
         if self._pacer is not None:

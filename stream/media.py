@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 import cv2
+import numpy as np
 
 from stream.errors import SwapcamError
 from stream.types import BGRFrame
@@ -24,6 +25,12 @@ class MediaFile:
 
 class UnreadableMedia(SwapcamError):
     """A file that OpenCV cannot decode as the image or video its name promises."""
+
+
+def read_frame(capture: cv2.VideoCapture) -> BGRFrame | None:
+    """The next frame ``capture`` decodes (8-bit BGR, as VideoCapture gives it); None when there is none."""
+    ok, frame = capture.read()
+    return np.asarray(frame, np.uint8) if ok else None
 
 
 def media_kind(path: Path) -> Kind:
@@ -93,8 +100,8 @@ def read_video(
                 if not capture.grab():
                     break
             else:
-                ok, frame = capture.read()
-                if not ok:
+                frame = read_frame(capture)
+                if frame is None:
                     break
                 yield index, frame
             index += 1
@@ -111,4 +118,4 @@ def read_image(path: Path) -> BGRFrame:
     frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if frame is None:
         raise UnreadableMedia(f"{path}: OpenCV cannot decode it as an image")
-    return frame
+    return np.asarray(frame, np.uint8)  # IMREAD_COLOR: 8-bit BGR

@@ -36,11 +36,11 @@ def hand_mask(hands: list[HandPoints], matrix: Affine, size: int) -> OcclusionMa
         crop_points = transform_points(points, matrix)
         palm_width = float(np.linalg.norm(crop_points[5] - crop_points[17]))
         thickness = max(1, round(FINGER_WIDTH * palm_width))
-        cv2.fillConvexPoly(mask, np.round(crop_points[list(PALM)]).astype(np.int32), 255)
+        cv2.fillConvexPoly(mask, np.round(crop_points[list(PALM)]).astype(np.int32), (255,))
         for finger in FINGERS:
             chain = np.round(crop_points[list(finger)])
-            cv2.polylines(mask, [chain.astype(np.int32)], False, 255, thickness, cv2.LINE_AA)
-            cv2.circle(mask, tuple(int(v) for v in chain[-1]), thickness // 2, 255, -1)
+            cv2.polylines(mask, [chain.astype(np.int32)], False, (255,), thickness, cv2.LINE_AA)
+            cv2.circle(mask, tuple(int(v) for v in chain[-1]), thickness // 2, (255,), -1)
     return mask
 
 

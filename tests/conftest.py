@@ -23,7 +23,8 @@ def sample_paths() -> dict[str, Path]:
 
 def read_frames(path: Path, indices: list[int]) -> list[np.ndarray]:
     capture = cv2.VideoCapture(str(path))
-    frames, index = [], 0
+    frames: list[np.ndarray] = []
+    index = 0
     try:
         while len(frames) < len(indices):
             ok, frame = capture.read()

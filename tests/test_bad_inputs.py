@@ -67,7 +67,7 @@ def contract_named_model(path: Path, like: Path, *, nhwc: bool, input_type: int)
     """A model with the contract's tensor names and metadata but an NHWC or a uint8 input."""
     info = parse_metadata({p.key: p.value for p in onnx.load(str(like)).metadata_props}, str(like))
     r = info.resolution
-    shape = ["N", r, r, 3] if nhwc else ["N", 3, r, r]
+    shape: list[str | int] = ["N", r, r, 3] if nhwc else ["N", 3, r, r]
     face = helper.make_tensor_value_info("face", input_type, shape)
     outputs = [helper.make_tensor_value_info("swapped", TensorProto.FLOAT, ["N", 3, r, r]),
                helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["N", 1, r, r])]  # fmt: skip

@@ -69,7 +69,7 @@ class SampleParams:
 def random_similarity(rng: np.random.Generator, size: int, config: AugmentConfig) -> NDArray[np.float64]:
     angle = rng.uniform(-config.rotation_deg, config.rotation_deg)
     scale = 1.0 + rng.uniform(-config.scale, config.scale)
-    matrix = cv2.getRotationMatrix2D((size / 2, size / 2), angle, scale)
+    matrix = np.asarray(cv2.getRotationMatrix2D((size / 2, size / 2), angle, scale), np.float64)  # (2, 3)
     matrix[:, 2] += rng.uniform(-config.shift, config.shift, 2) * size
     return matrix
 

@@ -10,7 +10,7 @@ tested there, the CUDA path by the tests that run when a CUDA device is present.
 """
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from stream.choices import LIVE_DIRECTION
 from stream.contract import ModelInfo
 from stream.lifecycle import OwnedResource
 from stream.threads import plan_threads, usable_cores
+
+if TYPE_CHECKING:
+    from trained.model import SwapDirection
 
 DIRECTION = LIVE_DIRECTION
 
@@ -58,9 +61,9 @@ class TorchBackend(OwnedResource):
         )
         module = SwapDirection(autoencoder, DECODER[DIRECTION]).eval().requires_grad_(False)
         module = module.to(self._device, self._dtype)
-        if self.on_cuda:
-            module = module.to(memory_format=torch.channels_last)
-        self._module = module
+        if self.on_cuda:  # torch's own overloads of Module.to leave out its documented memory_format form
+            module = module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        self._module: SwapDirection | None = module  # None once closed, freeing its memory
         self._graphs: dict[int, tuple[Any, Any, tuple[Any, Any]]] = {}
         self._pinned: dict[tuple[int, ...], tuple[Any, Any, Any]] = {}
         self._stream = torch.cuda.Stream(self._device) if self.on_cuda else None
@@ -74,7 +77,7 @@ class TorchBackend(OwnedResource):
         faces = to_model_input(crops)
         if not self.on_cuda:
             with torch.inference_mode():
-                swapped, mask = self._module(torch.from_numpy(faces))
+                swapped, mask = self._loaded()(torch.from_numpy(faces))
             return from_model_output(swapped.numpy(), mask.numpy())
         host_in, host_face, host_mask = self._host_buffers(faces.shape)
         np.copyto(host_in.numpy(), faces)
@@ -82,6 +85,7 @@ class TorchBackend(OwnedResource):
             swapped, mask = self.swap_cuda(host_in.to(self._device, non_blocking=True))
             host_face.copy_(swapped, non_blocking=True)
             host_mask.copy_(mask, non_blocking=True)
+        assert self._stream is not None  # made with the model on CUDA
         self._stream.synchronize()
         return from_model_output(host_face.numpy(), host_mask.numpy())
 
@@ -112,7 +116,7 @@ class TorchBackend(OwnedResource):
             from stream.gpu.graphs import capture
 
             static_in = faces.to(self._device, self._dtype).contiguous(memory_format=torch.channels_last)
-            graph, static_out = capture(self._module, static_in)
+            graph, static_out = capture(self._loaded(), static_in)
             self._graphs[batch] = (graph, static_in, static_out)
         graph, static_in, static_out = self._graphs[batch]
         static_in.copy_(faces)
@@ -124,11 +128,17 @@ class TorchBackend(OwnedResource):
         channels_last): capturable inside a caller's CUDA graph, as ``stream.gpu.swapper`` does."""
         import torch
 
-        return self._module(faces.to(self._dtype).contiguous(memory_format=torch.channels_last))
+        return self._loaded()(faces.to(self._dtype).contiguous(memory_format=torch.channels_last))
 
     @property
     def module(self) -> Any:
         """The loaded model (one swap direction) on its device, for benchmarks that call it directly."""
+        return self._module
+
+    def _loaded(self) -> "SwapDirection":
+        """The model while the backend is open; use after close is an error."""
+        self._check_open()
+        assert self._module is not None  # dropped only when closing
         return self._module
 
     def describe(self) -> str:

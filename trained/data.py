@@ -39,10 +39,11 @@ def region_mask(landmarks_crop: NDArray[np.float32], size: int) -> NDArray[np.ui
     mask = np.zeros((size, size), np.uint8)
     for contour in (*EYE_CONTOURS, OUTER_LIPS):
         cv2.fillConvexPoly(
-            mask, cv2.convexHull(np.round(landmarks_crop[list(contour)]).astype(np.int32)), 255
+            mask, cv2.convexHull(np.round(landmarks_crop[list(contour)]).astype(np.int32)), (255,)
         )
     grow = max(1, size // 32)
-    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+    return np.asarray(cv2.dilate(mask, kernel), np.uint8)  # the mask's dtype
 
 
 def _load_record(

@@ -57,18 +57,27 @@ class ModelConfig:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Widths:
+    """A preset's widths: the ``ModelConfig`` fields other than the resolution and the architecture."""
+
+    encoder_dims: int
+    bottleneck_dims: int
+    inter_dims: int
+    decoder_dims: int
+    mask_dims: int
+    residual_blocks: int
+    separable: bool
+
+
 # The classic DeepFaceLab "DF" widths; df128 and df256 differ only in their default resolution.
-_DF_WIDTHS = MappingProxyType({
-    "encoder_dims": 64, "bottleneck_dims": 256, "inter_dims": 256, "decoder_dims": 64, "mask_dims": 22,
-    "residual_blocks": 1, "separable": False,
-})  # fmt: skip
+_DF_WIDTHS = Widths(encoder_dims=64, bottleneck_dims=256, inter_dims=256, decoder_dims=64, mask_dims=22,
+                    residual_blocks=1, separable=False)  # fmt: skip
 # name → widths; the resolution comes from the preset's default or --resolution.
 PRESETS = MappingProxyType({
     # residual blocks would double the training time on a 2-core CPU for little gain at 96 px
-    "lite": MappingProxyType({
-        "encoder_dims": 24, "bottleneck_dims": 128, "inter_dims": 96, "decoder_dims": 24, "mask_dims": 8,
-        "residual_blocks": 0, "separable": True,
-    }),
+    "lite": Widths(encoder_dims=24, bottleneck_dims=128, inter_dims=96, decoder_dims=24, mask_dims=8,
+                   residual_blocks=0, separable=True),
     "df128": _DF_WIDTHS,
     "df256": _DF_WIDTHS,
 })  # fmt: skip
@@ -79,7 +88,9 @@ def preset_config(preset: str, resolution: int | None = None, architecture: str 
     if preset not in PRESETS:
         raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
     return ModelConfig(
-        resolution=resolution or DEFAULT_RESOLUTION[preset], architecture=architecture, **PRESETS[preset]
+        resolution=resolution or DEFAULT_RESOLUTION[preset],
+        architecture=architecture,
+        **asdict(PRESETS[preset]),
     )
 
 
@@ -219,13 +230,13 @@ class SwapAutoencoder(nn.Module):
 
 
 def draw(
-    parts: Mapping[str, nn.Module], features: torch.Tensor, code: torch.Tensor
+    parts: Mapping[str, nn.Module] | nn.ModuleDict, features: torch.Tensor, code: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Face and mask from encoder features and the shared code, through ``SwapAutoencoder.parts``: one
     inter output for "df"; for "liae" (own or shared, shared) side by side."""
-    shared = parts["inter"].expand(code)
-    decoder = parts["decoder"]
-    assert isinstance(decoder, Decoder)
+    inter, decoder = parts["inter"], parts["decoder"]
+    assert isinstance(inter, Inter) and isinstance(decoder, Decoder)
+    shared = inter.expand(code)
     if decoder.inputs == 1:
         return decoder(shared)
     private = parts["own"](features) if "own" in parts else shared
@@ -268,8 +279,9 @@ class SwapDirection(nn.Module):
         self.parts = nn.ModuleDict(model.parts(decoder))  # only what this direction runs
 
     def forward(self, face: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        features = self.parts["encoder"](face)
-        return draw(self.parts, features, self.parts["inter"].bottleneck(features))
+        features, inter = self.parts["encoder"](face), self.parts["inter"]
+        assert isinstance(inter, Inter)
+        return draw(self.parts, features, inter.bottleneck(features))
 
 
 def count_flops(module: nn.Module, resolution: int) -> int:

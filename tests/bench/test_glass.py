@@ -29,13 +29,15 @@ SIZE = (640, 360)
 def rotate(frame: BGRFrame, degrees: float) -> BGRFrame:
     height, width = frame.shape[:2]
     matrix = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
-    return cv2.warpAffine(frame, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
+    return np.asarray(
+        cv2.warpAffine(frame, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE), np.uint8
+    )
 
 
 def jpeg(frame: BGRFrame, quality: int = 60) -> BGRFrame:
     ok, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
-    return cv2.imdecode(data, cv2.IMREAD_COLOR)
+    return np.asarray(cv2.imdecode(data, cv2.IMREAD_COLOR), np.uint8)
 
 
 def noisy(frame: BGRFrame, sigma: float = 8.0) -> BGRFrame:
@@ -49,11 +51,11 @@ def dimmed(frame: BGRFrame) -> BGRFrame:
 
 
 def smaller(frame: BGRFrame) -> BGRFrame:
-    return cv2.resize(frame, (320, 180), interpolation=cv2.INTER_AREA)
+    return np.asarray(cv2.resize(frame, (320, 180), interpolation=cv2.INTER_AREA), np.uint8)
 
 
-def blurred(frame: BGRFrame) -> BGRFrame:
-    return cv2.GaussianBlur(frame, (0, 0), 2)
+def blurred(frame: BGRFrame, sigma: float = 2.0) -> BGRFrame:
+    return np.asarray(cv2.GaussianBlur(frame, (0, 0), sigma), np.uint8)
 
 
 DEGRADATIONS: dict[str, Callable[[BGRFrame], BGRFrame]] = {
@@ -68,7 +70,7 @@ DEGRADATIONS: dict[str, Callable[[BGRFrame], BGRFrame]] = {
     "upside down": lambda frame: frame[::-1, ::-1].copy(),
     "all at once": lambda frame: jpeg(noisy(dimmed(rotate(blurred(frame), 3)))),
     "all at once at 320x180": lambda frame: jpeg(noisy(dimmed(rotate(blurred(smaller(frame)), 3)))),
-    "blur sigma 3 at 320x180": lambda frame: cv2.GaussianBlur(smaller(frame), (0, 0), 3),
+    "blur sigma 3 at 320x180": lambda frame: blurred(smaller(frame), 3),
     "all at once at 320x180, rotated 8 degrees": lambda frame: jpeg(
         noisy(dimmed(rotate(blurred(smaller(frame)), 8)))
     ),

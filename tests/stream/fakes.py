@@ -83,7 +83,7 @@ def fake_backend(native: str | None):
 class ListSource:
     """A source over given frames: a file (``live=False``) or a camera paced at ``fps`` (``live=True``)."""
 
-    frame_count = None
+    frame_count: int | None = None
 
     def __init__(self, frames: list[BGRFrame], live: bool = False, fps: float = 30.0) -> None:
         self.live, self.fps = live, fps

@@ -82,14 +82,14 @@ def deepfacelive_cut(landmarks: np.ndarray, coverage: float, size: int, y_offset
     unit = np.array(list(align.DFLIVE.points.values()))
     to_unit = align.umeyama(landmarks[indices], unit)
     corners = align.transform_points(
-        [(0, 0), (1, 0), (1, 1), (0, 1), (0.5, 0.5)], align.invert_affine(to_unit)
+        np.array([(0, 0), (1, 0), (1, 1), (0, 1), (0.5, 0.5)], np.float64), align.invert_affine(to_unit)
     )
     centre = corners[4] + (corners[3] - corners[0]) * y_offset
     down = (corners[2] - corners[0]) / np.linalg.norm(corners[2] - corners[0])
     up = (corners[1] - corners[3]) / np.linalg.norm(corners[1] - corners[3])
     reach = np.linalg.norm(corners[0] - corners[4]) * coverage
-    frame_points = np.float32([centre - down * reach, centre + up * reach, centre + down * reach])
-    crop_points = np.float32([(0, 0), (size, 0), (size, size)])
+    frame_points = np.array([centre - down * reach, centre + up * reach, centre + down * reach], np.float32)
+    crop_points = np.array([(0, 0), (size, 0), (size, size)], np.float32)
     return cv2.getAffineTransform(frame_points, crop_points)
 
 

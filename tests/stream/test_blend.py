@@ -51,7 +51,7 @@ def sample_bilinear(image: np.ndarray, u: np.ndarray, v: np.ndarray, zero_outsid
     fu, fv = u - i, v - j
     if image.ndim == 3:
         fu, fv = fu[..., None], fv[..., None]
-    total = 0.0
+    total = np.zeros(())
     for di, dj, weight in (
         (0, 0, (1 - fu) * (1 - fv)),
         (1, 0, fu * (1 - fv)),
@@ -79,7 +79,7 @@ def sample_bicubic(image: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarra
     """image (R, R, 3) at float positions by Keys' kernel over 4 x 4 samples, edge pixels repeated."""
     size = image.shape[0]
     i, j = np.floor(u).astype(int), np.floor(v).astype(int)
-    total = 0.0
+    total = np.zeros(())
     for dj in (-1, 0, 1, 2):
         for di in (-1, 0, 1, 2):
             weight = (keys_kernel(u - (i + di)) * keys_kernel(v - (j + dj)))[..., None]
@@ -113,13 +113,13 @@ def textured_frame(seed: int, noise: float = 4.0, height: int = 360, width: int 
     """Smooth colour waves plus some noise: every small shift or blur of it is visible."""
     ys, xs = np.mgrid[:height, :width]
     waves = [np.sin(xs / (7 + 3 * c) + c) * np.cos(ys / (11 + 2 * c)) for c in range(3)]
-    noise = np.random.default_rng(seed).normal(0, noise, (height, width, 3))
-    return np.clip(128 + 90 * np.stack(waves, axis=2) + noise, 0, 255).astype(np.uint8)
+    jitter = np.random.default_rng(seed).normal(0, noise, (height, width, 3))
+    return np.clip(128 + 90 * np.stack(waves, axis=2) + jitter, 0, 255).astype(np.uint8)
 
 
 def ellipse_mask(size: int) -> np.ndarray:
     mask = np.zeros((size, size), np.float32)
-    cv2.ellipse(mask, (size // 2, size // 2), (int(size * 0.38), int(size * 0.45)), 0, 0, 360, 1.0, -1)
+    cv2.ellipse(mask, (size // 2, size // 2), (int(size * 0.38), int(size * 0.45)), 0, 0, 360, (1.0,), -1)
     return mask
 
 

@@ -66,7 +66,8 @@ class FakeClock:
     """Stands in for the ``time`` module: sleeping advances the clock, and work takes what the test says."""
 
     def __init__(self) -> None:
-        self.now, self.sleeps = 100.0, []
+        self.now = 100.0
+        self.sleeps: list[float] = []
 
     def monotonic(self) -> float:
         return self.now

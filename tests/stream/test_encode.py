@@ -19,9 +19,14 @@ def streams(path: Path) -> dict[str, tuple[str, float, int]]:
     """type → (codec, seconds, frames) of each stream of ``path``"""
     with av.open(str(path)) as container:
         return {
-            stream.type: (stream.codec_context.name, float(stream.duration * stream.time_base), stream.frames)
+            stream.type: (stream.codec_context.name, seconds(stream), stream.frames)
             for stream in container.streams
         }
+
+
+def seconds(stream: av.stream.Stream) -> float:
+    assert stream.duration is not None and stream.time_base is not None, f"{stream.type}: no duration"
+    return float(stream.duration * stream.time_base)
 
 
 def write_clip(path: Path, source: Path, frames: list[np.ndarray], fps: float) -> EncodedFileSink:

@@ -69,7 +69,7 @@ def test_folders_of_images_are_searched_and_other_files_ignored(tmp_path, man_fr
 
 
 def write_video(path: Path, frames: int = 20) -> None:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 20, (160, 120))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), 20, (160, 120))
     for index in range(frames):
         frame = np.zeros((120, 160, 3), np.uint8)
         cv2.rectangle(frame, (index * 5, 30), (index * 5 + 40, 90), (0, 200, 255), -1)
@@ -98,7 +98,7 @@ def test_a_damaged_video_is_counted_as_unreadable(tmp_path, sample_paths, capsys
     assert code == 0 and "skipped 1 source(s), unreadable" in out and out.startswith("3 faces written")
 
 
-BAD_OPTIONS = {
+BAD_OPTIONS: dict[str, list[object]] = {
     "size out of range": ["--size", 32],
     "face type dflive lacks": ["--align", "dflive", "--face-type", "face"],
     "coverage out of dflive range": ["--align", "dflive", "--coverage", 9],

@@ -44,7 +44,7 @@ def colour_ramps() -> np.ndarray:
     """(64, 256, 3) float32: greys, primaries, secondaries and skin-like tones from black to full."""
     ramp = np.linspace(0.0, 1.0, 256, dtype=np.float32)[:, None]
     hues = [(1, 1, 1), (1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 0), (0, 1, 1), (1, 0, 1), (0.45, 0.6, 0.9)]
-    rows = [ramp * np.float32(hue) + offset for hue in hues for offset in np.linspace(0, 0.1, 8)]
+    rows = [ramp * np.array(hue, np.float32) + offset for hue in hues for offset in np.linspace(0, 0.1, 8)]
     return np.clip(np.stack(rows), 0.0, 1.0).astype(np.float32)
 
 

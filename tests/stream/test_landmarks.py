@@ -1,14 +1,17 @@
 import gc
+from collections.abc import Sequence
 
 import cv2
+import cv2.data
 import numpy as np
 import pytest
 
 from stream.landmarks import MESH_POINTS, MESH_POINTS_WITH_IRIS, FaceLandmarker
 
 
-def haar_face_boxes(frame: np.ndarray) -> np.ndarray:
-    """An independent face detector (OpenCV's bundled Haar cascade) to check FaceMesh against."""
+def haar_face_boxes(frame: np.ndarray) -> Sequence[Sequence[int]]:
+    """An independent face detector (OpenCV's bundled Haar cascade) to check FaceMesh against: (x, y, w, h)
+    of each face found."""
     cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     return cascade.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(60, 60))
