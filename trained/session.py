@@ -308,6 +308,10 @@ def _open_session(
     on_device = augments_on_device(options.augment_on, device)
     parts = _model_parts(config, options, device)
     step = _restore(saved, parts, world) if saved is not None else 0
+    if saved is not None and world.leader:
+        before = float(saved.get("options", {}).get("face_critic", 0.0))
+        if before != options.weights.face_critic:
+            say(f"--face-critic {before:g} so far, {options.weights.face_critic:g} from step {step} on")
     rng = _augment_rng(options, saved, step, world)
     session = Session(
         model=parts.model,

@@ -142,7 +142,8 @@ def test_the_launcher_forwards_every_option_to_the_processes_it_starts():
              "--lr-decay", "0.5", "--seed", "-4", "--holdout", "0.1",
              "--preview-every", "7", "--save-every", "9", "--keep", "2", "--resume", "--no-flip",
              "--colour-transfer", "both", "--code-moments", "0.25", "--code-critic", "0",
-             "--augment", "light", "--no-progress", "--nproc", "4", "--augment-on", "device"]  # fmt: skip
+             "--face-critic", "0.5", "--augment", "light", "--no-progress", "--nproc", "4",
+             "--augment-on", "device"]  # fmt: skip
     args = parser.parse_args(given)
     again = parser.parse_args(_forwarded(args))
     assert vars(again) == {**vars(args), "nproc": 1}

@@ -73,13 +73,15 @@ def test_a_run_with_the_face_critic_logs_it_and_resumes_exactly(extracted, tmp_p
     assert float(resumed["realism"]) == pytest.approx(float(last["realism"]), rel=1e-6)
 
 
-def test_the_face_critic_can_be_switched_on_for_a_resumed_run(extracted, tmp_path):
-    """DeepFaceLab's way: train the faces first, then sharpen them with the adversarial term."""
+def test_the_face_critic_can_be_switched_on_for_a_resumed_run(extracted, tmp_path, capsys):
+    """DeepFaceLab's way: train the faces first, then sharpen them with the adversarial term. The change
+    is said, so that resuming a sharpening run without the option does not drop it unnoticed."""
     a, b = extracted["woman"], extracted["man"]
     train(a, b, tmp_path / "run", TrainOptions(**FAST, steps=2), progress=False)
     options = TrainOptions(**FAST, steps=3, weights=LossWeights(face_critic=1.0))
     result = train(a, b, tmp_path / "run", options, resume=True, progress=False)
     assert result.step == 3 and "realism" in result.losses
+    assert "--face-critic 0 so far, 1 from step 2 on" in capsys.readouterr().err
 
 
 def test_the_weight_is_checked():
