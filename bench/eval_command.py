@@ -119,3 +119,19 @@ def _check_paths(args: argparse.Namespace, inputs: "EvalInputs") -> None:
         [Given("input", path) for path in given],
         [Output("--out", args.out, folder=True, names=REPORT_FILES)],
     )
+    if inputs.swapped is not None and inputs.swapped.is_file():
+        _check_lengths(inputs.source, inputs.swapped)
+
+
+def _check_lengths(source: Path, swapped: Path) -> None:
+    """Clips whose containers announce different frame counts are not a swap of one another. Some
+    containers count one frame too many; clips that announce no count are checked while they are read."""
+    from stream.errors import SwapcamError
+    from stream.media import video_frame_count
+
+    counts = video_frame_count(source), video_frame_count(swapped)
+    if all(counts) and abs(counts[0] - counts[1]) > 1:
+        raise SwapcamError(
+            f"--swapped {swapped} ({counts[1]} frames) and --source {source} ({counts[0]} frames) differ in "
+            "length: expected one swapped frame per source frame"
+        )
