@@ -12,7 +12,7 @@ def atomic_output(path: Path) -> Iterator[Path]:
 
     On an exception the temporary file is removed and ``path`` keeps its previous content (if any).
     """
-    part = path.with_name(path.name + ".part")
+    part = path.with_name(f"{path.name}.{os.getpid()}.part")  # two processes writing one file do not collide
     try:
         yield part
         os.replace(part, path)

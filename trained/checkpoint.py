@@ -63,8 +63,9 @@ def list_checkpoints(folder: Path) -> list[Path]:
 
 
 def remove_stale_parts(folder: Path) -> list[Path]:
-    """Delete half-written checkpoints (``*.pt.part``) a killed save left behind; returns what it deleted."""
-    stale = sorted(folder.glob("step-*.pt.part"))
+    """Delete half-written checkpoints (``step-N.pt.PID.part``, and ``step-N.pt.part`` of older versions) a
+    killed save left behind; returns what it deleted."""
+    stale = sorted(folder.glob("step-*.pt*.part"))
     for path in stale:
         path.unlink(missing_ok=True)
     return stale
