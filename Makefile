@@ -11,6 +11,8 @@ MEDIAPIPE := mediapipe==0.10.21
 # tensorrt package, which downloads its libraries from NVIDIA's own index.
 TENSORRT_STUBS := tensorrt-stubs==10.13.0.35.1
 DEMO_OUT ?= out/demo
+# pytest-xdist workers for `make test`: one per core of the 2-core CI machine
+TEST_WORKERS ?= 2
 
 .PHONY: demo test lint
 
@@ -28,7 +30,7 @@ demo: $(VENV)/.installed
 		--output $(DEMO_OUT)/swapped.mp4 --report $(DEMO_OUT)/latency.json
 
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

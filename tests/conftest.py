@@ -9,6 +9,11 @@ import pytest
 from stream.samples import sample_clips
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The slow tests first: spread over parallel workers from the start instead of left for one at the end.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # A run that collects no tests must fail loudly, never pass as "nothing to do".
     if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:

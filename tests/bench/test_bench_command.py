@@ -27,6 +27,7 @@ def quick_report(tmp_path_factory, demo_model):
     return out
 
 
+@pytest.mark.slow
 def test_quick_bench_writes_a_schema_valid_json_a_markdown_report_and_three_real_plots(quick_report):
     report = json.loads((quick_report / "report.json").read_text())
     check_report(report)

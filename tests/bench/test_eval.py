@@ -24,6 +24,7 @@ def run_eval(capsys, *arguments) -> dict:
     return json.loads((Path(out) / "report.json").read_text())
 
 
+@pytest.mark.slow
 def test_unswapped_a_is_a_with_perfect_fidelity(sample_paths, tmp_path, capsys):
     woman = str(sample_paths["woman"])
     report = run_eval(capsys, "--source", woman, "--swapped", woman, "--every", "16", "--out", str(tmp_path))
@@ -45,6 +46,7 @@ def test_unswapped_a_is_a_with_perfect_fidelity(sample_paths, tmp_path, capsys):
     assert "| closer to B than to A | 0.000 | ≥ 0.90 | **no** |" in (tmp_path / "report.md").read_text()
 
 
+@pytest.mark.slow
 def test_the_mans_clip_is_b(sample_paths, tmp_path, capsys):
     man, woman = str(sample_paths["man"]), str(sample_paths["woman"])
     arguments = [

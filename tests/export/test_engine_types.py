@@ -70,6 +70,7 @@ def test_stubs_are_the_pinned_tensorrt_10_release():
 TENSORRT_MODULES = ("export/engine.py", "stream/backends/engine_file.py", "stream/backends/trt.py")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module", TENSORRT_MODULES)
 def test_tensorrt_modules_type_check_against_tensorrt_stubs(stubs, module):
     result = run_mypy(stubs, ROOT / module)
@@ -83,6 +84,7 @@ BREAKAGES = {
 }
 
 
+@pytest.mark.slow
 def test_the_check_catches_wrong_tensorrt_calls(stubs, tmp_path):
     source = (ROOT / "export" / "engine.py").read_text()
     for name, (original, broken) in BREAKAGES.items():

@@ -44,6 +44,7 @@ def one_line_error(capsys) -> str:
     return errors[0]
 
 
+@pytest.mark.slow
 def test_file_mode_writes_every_frame_swaps_every_face_extract_found_and_reports(
     sample_paths, extracted, demo_model, tmp_path, capsys
 ):

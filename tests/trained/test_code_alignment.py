@@ -67,6 +67,7 @@ def code_separation(run, faces_a, faces_b) -> float:
         return separation(code_a, code_b)
 
 
+@pytest.mark.slow
 def test_code_alignment_brings_the_two_identities_codes_together_on_real_faces(extracted, tmp_path):
     """Same data, seed and steps; the only difference is the code-alignment terms (default weights).
     Measured over every face of both clips: 0.78x and 0.82x for seeds 0 and 2 when this was written."""

@@ -4,6 +4,7 @@ import json
 import re
 
 import numpy as np
+import pytest
 import torch
 
 from trained.checkpoint import load_model
@@ -57,6 +58,7 @@ def test_the_card_and_its_pictures_are_shipped():
         assert picture.stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_held_out_faces_of_a_become_b_as_the_card_states(demo_faces):
     """A's held-out faces swapped into B, judged by the independent recogniser (trained.holdout_eval)."""
     model, _ = load_model(CHECKPOINT)
@@ -68,6 +70,7 @@ def test_held_out_faces_of_a_become_b_as_the_card_states(demo_faces):
     assert abs(figures.median_distance_b - card_value("held-out median distance to B")) < 0.01
 
 
+@pytest.mark.slow
 def test_the_demo_swap_meets_the_targets_the_card_says_it_meets(tmp_path, capsys):
     """`swapcam eval` on every 8th frame of the woman's clip, through the live pipeline."""
     from stream.cli import main

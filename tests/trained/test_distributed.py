@@ -109,6 +109,7 @@ def test_two_gloo_processes_keep_identical_weights_after_every_step_on_disjoint_
         assert reports[0]["names"][step] and reports[1]["names"][step]
 
 
+@pytest.mark.slow
 def test_nproc_2_trains_under_torchrun_and_its_checkpoint_loads_and_resumes_in_one_process(
     extracted, tmp_path, capsys
 ):

@@ -174,6 +174,7 @@ def test_ctrl_c_finishes_the_step_saves_and_resumes_exactly(extracted, tmp_path,
     assert losses(tmp_path / "run") == pytest.approx(losses(tmp_path / "straight"), rel=1e-6)
 
 
+@pytest.mark.slow
 def test_resume_refuses_changed_training_options(extracted, tmp_path, capsys):
     a, b = extracted["woman"], extracted["man"]
     train(a, b, tmp_path / "run", TrainOptions(**FAST, steps=1, holdout=0.1), progress=False)

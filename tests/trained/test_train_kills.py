@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from trained import checkpoint as ckpt
 
 KILLS = 6
@@ -50,6 +52,7 @@ def wait_for_rows(process: subprocess.Popen, run: Path, count: int) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_moments_loses_no_checkpointed_step(extracted, tmp_path):
     run, chance = tmp_path / "run", random.Random(0)
     for kill in range(KILLS):
