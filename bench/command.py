@@ -263,5 +263,5 @@ def _glass(args: argparse.Namespace) -> int:
         capture=capture,
         say=lambda message: print(f"swapcam bench glass: {message}", file=sys.stderr, flush=True),
     )
-    print(format_glass(figures))
+    print(format_glass(figures.counts))
     return 0

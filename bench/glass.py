@@ -22,10 +22,10 @@ sink figure, by a few milliseconds.
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import cv2
 
@@ -34,7 +34,7 @@ from stream.capture import CaptureOptions, open_source
 from stream.errors import SwapcamError
 from stream.lifecycle import OwnedResource
 from stream.live import LiveOptions, LiveResult, run_live
-from stream.metrics import percentiles
+from stream.metrics import LatencyStats, RunFigures, percentiles
 from stream.pipeline import StopRequested
 from stream.sinks import QUIT_KEYS, require_display
 from stream.types import BGRFrame
@@ -47,6 +47,42 @@ WARMUP_S = 1.0  # after the first delivered frame: camera exposure settles, kern
 MAX_DRAWS_PER_S = 240
 STATUS_EVERY_S = 1.0
 STATUS_ORIGIN = (24, 48)  # baseline of the status line on the page, far above the bar
+
+
+@dataclass(frozen=True)
+class GlassCounts:
+    """What the counter reader saw after warm-up: ``frames`` delivered, of which ``read`` give ``latency``
+    (glass to glass) and the others were ``unreadable`` or ``implausible``."""
+
+    frames: int
+    read: int
+    unreadable: int
+    implausible: int
+    latency: LatencyStats
+
+    def to_json(self) -> dict[str, object]:
+        return {"frames": self.frames, "read": self.read, "unreadable": self.unreadable,
+                "implausible": self.implausible, "latency_ms": self.latency.to_json()}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GlassRun:
+    """One `swapcam bench glass` run: the counts, the pattern window's drawing and the pipeline's figures
+    over the whole run (capture → sink, decoding included)."""
+
+    camera: str
+    model: str
+    backend: str
+    counts: GlassCounts
+    values_drawn: int
+    draw_fps: float
+    pipeline: RunFigures
+
+    def to_json(self) -> dict[str, object]:
+        return {"camera": self.camera, "model": self.model, "backend": self.backend, **self.counts.to_json(),
+                "values_drawn": self.values_drawn, "draw_fps": self.draw_fps, "fps": self.pipeline.fps,
+                "frames_with_faces": self.pipeline.frames_with_faces,
+                "pipeline_latency_ms": self.pipeline.latency.to_json()}  # fmt: skip
 
 
 class GlassSink(OwnedResource):
@@ -89,15 +125,14 @@ class GlassSink(OwnedResource):
     def request_stop(self) -> None:
         self._stop.set()
 
-    def figures(self) -> dict[str, object]:
-        latency = percentiles(self.latencies_ms)
-        return {
-            "frames": self.frames,
-            "read": len(self.latencies_ms),
-            "unreadable": self.unreadable,
-            "implausible": self.implausible,
-            "latency_ms": latency.rounded().to_json(),
-        }
+    def figures(self) -> "GlassCounts":
+        return GlassCounts(
+            frames=self.frames,
+            read=len(self.latencies_ms),
+            unreadable=self.unreadable,
+            implausible=self.implausible,
+            latency=percentiles(self.latencies_ms).rounded(),
+        )
 
     def describe(self) -> str:
         return "glass-to-glass counter reader (no output)"
@@ -149,14 +184,8 @@ def run_glass(
     *,
     capture: CaptureOptions | None = None,
     say: Callable[[str], None] = lambda message: None,
-) -> dict[str, object]:
-    """Show the counter and run the live pipeline on ``camera`` for ``seconds`` after warm-up, or to q/Esc.
-
-    Figures: ``frames`` delivered after warm-up, of which ``read`` give ``latency_ms`` (p50, p95, p99, max,
-    mean) and the others are ``unreadable`` or ``implausible``; ``values_drawn`` and ``draw_fps`` of the
-    window; from the pipeline, over the whole run: ``fps``, ``frames_with_faces`` and
-    ``pipeline_latency_ms`` (capture → sink, decoding included).
-    """
+) -> GlassRun:
+    """Show the counter and run the live pipeline on ``camera`` for ``seconds`` after warm-up, or to q/Esc."""
     if not seconds > 0:
         raise SwapcamError(f"expected a measuring time above 0 seconds, got {seconds}")
     options = LiveOptions(model=model, backend=backend)
@@ -169,17 +198,15 @@ def run_glass(
             finally:
                 sink.request_stop()
             result = live.result()
-        pipeline = result.figures
-        return {
-            "camera": source.describe(),
-            "model": str(model),
-            "backend": result.backend,
-            **sink.figures(),
-            **drawing,
-            "fps": pipeline.fps,
-            "frames_with_faces": pipeline.frames_with_faces,
-            "pipeline_latency_ms": pipeline.latency.to_json(),
-        }
+        return GlassRun(
+            camera=source.describe(),
+            model=str(model),
+            backend=result.backend,
+            counts=sink.figures(),
+            values_drawn=drawing[0],
+            draw_fps=drawing[1],
+            pipeline=result.figures,
+        )
 
 
 def _show_until(
@@ -188,8 +215,8 @@ def _show_until(
     live: "Future[LiveResult]",
     seconds: float,
     say: Callable[[str], None],
-) -> dict[str, float]:
-    """Draw counters until the deadline, a quit key or the end of the pipeline; how many and how fast."""
+) -> tuple[int, float]:
+    """Draw counters until the deadline, a quit key or the end of the pipeline; (values drawn, per second)."""
     start = last_status = time.monotonic()
     deadline, drawn, status = None, 0, "waiting for the pipeline to start - q or Esc quits"
     while not live.done():
@@ -206,21 +233,21 @@ def _show_until(
             break
         if deadline is not None and now - last_status >= STATUS_EVERY_S:
             last_status, figures = now, sink.figures()
-            status = f"{figures['read']} of {figures['frames']} frames read - q or Esc quits"
+            status = f"{figures.read} of {figures.frames} frames read - q or Esc quits"
             say(format_glass(figures))
-    return {"values_drawn": drawn, "draw_fps": round(drawn / max(time.monotonic() - start, 1e-9), 1)}
+    return drawn, round(drawn / max(time.monotonic() - start, 1e-9), 1)
 
 
-def format_glass(figures: Mapping[str, Any]) -> str:
+def format_glass(figures: GlassCounts) -> str:
     """One line: glass-to-glass percentiles and how many frames were read."""
-    latency = figures["latency_ms"]
+    latency = figures.latency
     counts = (
-        f"{figures['read']} of {figures['frames']} frames read, {figures['unreadable']} unreadable, "
-        f"{figures['implausible']} implausible"
+        f"{figures.read} of {figures.frames} frames read, {figures.unreadable} unreadable, "
+        f"{figures.implausible} implausible"
     )
-    if not figures["read"]:
+    if not figures.read:
         return f"glass-to-glass: no frame read ({counts}): is the whole bar in the camera's view?"
     return (
-        f"glass-to-glass latency p50 {latency['p50']:.1f} ms, p95 {latency['p95']:.1f} ms, "
-        f"p99 {latency['p99']:.1f} ms, max {latency['max']:.1f} ms ({counts})"
+        f"glass-to-glass latency p50 {latency.p50:.1f} ms, p95 {latency.p95:.1f} ms, "
+        f"p99 {latency.p99:.1f} ms, max {latency.max:.1f} ms ({counts})"
     )

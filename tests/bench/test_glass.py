@@ -235,10 +235,10 @@ def test_the_sink_measures_from_when_each_value_was_shown_to_when_its_frame_arri
             sink.send(frame)
     figures = sink.figures()
     assert sink.latencies_ms == pytest.approx([100.0, 104.0, 120.0])
-    assert figures["frames"] == 6 and figures["read"] == 3
-    assert figures["unreadable"] == 1  # the grey frame
-    assert figures["implausible"] == 2  # 99 was never shown; 13 was shown after its frame arrived
-    assert figures["latency_ms"] == pytest.approx(
+    assert figures.frames == 6 and figures.read == 3
+    assert figures.unreadable == 1  # the grey frame
+    assert figures.implausible == 2  # 99 was never shown; 13 was shown after its frame arrived
+    assert figures.latency.to_json() == pytest.approx(
         {"p50": 104.0, "p95": 118.4, "p99": 119.68, "max": 120.0, "mean": 108.0}
     )
     assert "p50 104.0 ms" in format_glass(figures) and "3 of 6 frames read" in format_glass(figures)
@@ -334,11 +334,14 @@ def test_run_glass_measures_the_live_pipeline_for_the_given_time(fake_devices, d
     screen = fake_devices()
     messages: list[str] = []
     figures = run_glass(0, demo_model, 1.5, say=messages.append)
-    assert figures["camera"] == "a camera filming the fake screen" and figures["model"] == str(demo_model)
-    assert 10 <= figures["frames"] <= 50  # 1.5 s at 30 fps after the warm-up, fewer if frames are dropped
-    assert figures["read"] == figures["frames"] and figures["unreadable"] == figures["implausible"] == 0
-    assert 0 < figures["latency_ms"]["p50"] <= figures["latency_ms"]["max"] < 1000
-    assert figures["values_drawn"] == screen.value + 1 > figures["frames"]
+    counts = figures.counts
+    assert figures.camera == "a camera filming the fake screen" and figures.model == str(demo_model)
+    assert 10 <= counts.frames <= 50  # 1.5 s at 30 fps after the warm-up, fewer if frames are dropped
+    assert counts.read == counts.frames and counts.unreadable == counts.implausible == 0
+    assert 0 < counts.latency.p50 <= counts.latency.max < 1000
+    assert figures.values_drawn == screen.value + 1 > counts.frames
+    document = figures.to_json()
+    assert document["latency_ms"] == counts.latency.to_json() and document["fps"] == figures.pipeline.fps
     assert any("frames read - q or Esc quits" in status for status in screen.statuses)
     assert any(message.startswith("glass-to-glass latency p50") for message in messages)
 
@@ -346,8 +349,8 @@ def test_run_glass_measures_the_live_pipeline_for_the_given_time(fake_devices, d
 def test_run_glass_stops_when_the_window_is_quit(fake_devices, demo_model):
     fake_devices(quit_after=5)
     figures = run_glass(0, demo_model, 60)
-    assert figures["values_drawn"] == 5
-    assert figures["frames"] == 0 and "no frame read" in format_glass(figures)
+    assert figures.values_drawn == 5
+    assert figures.counts.frames == 0 and "no frame read" in format_glass(figures.counts)
 
 
 def test_run_glass_refuses_a_measuring_time_of_zero_before_opening_anything():
