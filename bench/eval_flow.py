@@ -82,15 +82,22 @@ def raise_no_faces(which: str) -> None:
 
 
 def swap_to_folder(
-    model: Path, source: Path, folder: Path, say: Callable[[str], None], blend: BlendOptions | None = None
+    model: Path,
+    source: Path,
+    folder: Path,
+    say: Callable[[str], None],
+    *,
+    blend: BlendOptions | None = None,
+    every: int = 1,
 ) -> None:
-    """Every frame of ``source`` swapped by ``model`` as PNGs in ``folder``, pasted back with ``blend``
-    (default: the live pipeline's defaults)."""
+    """Every frame of ``source`` swapped by ``model`` through the live pipeline (its smoothing sees every
+    frame, as live), every ``every``-th written as a PNG in ``folder``, pasted back with ``blend`` (default:
+    the live pipeline's defaults)."""
     from stream.capture import VideoFileSource
     from stream.live import LiveOptions, run_live
     from stream.sinks import FrameFolderSink
 
-    with VideoFileSource(source) as video, FrameFolderSink(folder) as sink:
+    with VideoFileSource(source) as video, FrameFolderSink(folder, every) as sink:
         say(f"swapping {source.name} with {model.name}")
         run_live(video, [sink], LiveOptions(model=model, blend=blend or BlendOptions()), say)
 
@@ -112,7 +119,7 @@ def _detail_ceiling(  # noqa: PLR0917 - the run's inputs, in the order evaluate_
     folder = temp / "passthrough"
     folder.mkdir()
     passthrough = passthrough_model(model_info(model), temp / "passthrough.onnx")
-    swap_to_folder(passthrough, source, folder, lambda message: None, blend)
+    swap_to_folder(passthrough, source, folder, lambda message: None, blend=blend, every=every)
     return detail_ratio(folder_pairs(source, folder, every))
 
 
@@ -133,7 +140,7 @@ def evaluate_swap(inputs: EvalInputs, out: Path, *, every: int, say: Callable[[s
         ceiling = float("nan")
         if inputs.swapped is None:
             model = inputs.model or _demo(say)
-            swap_to_folder(model, inputs.source, Path(temp), say, inputs.blend)
+            swap_to_folder(model, inputs.source, Path(temp), say, blend=inputs.blend, every=every)
             ceiling = _detail_ceiling(model, inputs.source, Path(temp), every, inputs.blend, say)
         total = -(-video_frame_count(inputs.source) // every)
         frames = evaluate(

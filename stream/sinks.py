@@ -277,20 +277,23 @@ class ImageFileSink(OwnedResource):
 
 
 class FrameFolderSink(OwnedResource):
-    """Writes every frame losslessly as ``NNNNNN.png`` (numbered from 0 in the order sent) into a folder
-    that exists: for measuring output without video compression in the way."""
+    """Writes frames losslessly as ``NNNNNN.png`` (N: the frame's number from 0 in the order sent) into a
+    folder that exists: for measuring output without video compression in the way. ``every``: only every
+    N-th frame is written (numbers 0, N, 2N, …), for a judge that reads no others."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, every: int = 1) -> None:
         if not folder.is_dir():
             raise SwapcamError(f"expected an existing folder for the frames, got {folder}")
-        self.folder = folder
+        if every < 1:
+            raise ValueError(f"every must be at least 1, got {every}")
+        self.folder, self.every = folder, every
         self.frames = 0
         self._closed = False
 
     def send(self, frame: BGRFrame) -> None:
         self._check_open()
         path = self.folder / f"{self.frames:06d}.png"
-        if not cv2.imwrite(str(path), frame):
+        if self.frames % self.every == 0 and not cv2.imwrite(str(path), frame):
             raise SwapcamError(f"cannot write {path}")
         self.frames += 1
 

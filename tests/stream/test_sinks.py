@@ -209,3 +209,13 @@ def test_a_preview_without_a_display_is_refused_before_opencv_can_abort(monkeypa
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     with pytest.raises(SwapcamError, match="needs a display"):
         PreviewSink("swapcam")
+
+
+def test_a_frame_folder_sink_writes_every_nth_frame_under_its_number(tmp_path):
+    from stream.sinks import FrameFolderSink
+
+    with FrameFolderSink(tmp_path, every=3) as sink:
+        for value in range(7):
+            sink.send(np.full((4, 6, 3), value * 10, np.uint8))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["000000.png", "000003.png", "000006.png"]
+    assert cv2.imread(str(tmp_path / "000003.png"))[0, 0, 0] == 30
