@@ -95,10 +95,11 @@ def default_inputs(
 ) -> "EvalInputs":
     """The demo pair's references: the man's clip and photo, the sample strangers; source: the woman."""
     from bench.eval_flow import EvalInputs
-    from stream.samples import STRANGERS, ensure_samples
+    from stream.samples import STRANGERS, cache_dir, ensure_samples
 
     samples = ensure_samples()
     return EvalInputs(
+        cache=cache_dir() / "eval-faces",
         source=source or samples["woman"],
         model=model,
         swapped=swapped,

@@ -47,24 +47,28 @@ class EvalInputs:
     photo_b: Path | None
     strangers: list[Path]
     blend: BlendOptions = field(default_factory=BlendOptions)  # how a --model's faces are pasted back
+    cache: Path | None = None  # where the reference files' faces are kept (bench.face_cache); None: nowhere
 
 
 def build_references(
     inputs: EvalInputs, recogniser: FaceRecogniser, say: Callable[[str], None]
 ) -> References:
     say("describing the reference faces (A, B, strangers)")
-    seen_a = face_descriptors(inputs.reference_a or [inputs.source], recogniser, REFERENCE_EVERY)
-    seen_b = face_descriptors(inputs.reference_b, recogniser, 1)
+    cache = inputs.cache
+    seen_a = face_descriptors(inputs.reference_a or [inputs.source], recogniser, REFERENCE_EVERY, cache)
+    seen_b = face_descriptors(inputs.reference_b, recogniser, 1, cache)
     faces_a, faces_b = seen_a.descriptors, seen_b.descriptors
     strangers = (
-        face_descriptors(inputs.strangers, recogniser).descriptors if inputs.strangers else np.zeros((0, 128))
+        face_descriptors(inputs.strangers, recogniser, cache=cache).descriptors
+        if inputs.strangers
+        else np.zeros((0, 128))
     )
     if not len(faces_a) or not len(faces_b):
         raise_no_faces("A" if not len(faces_a) else "B")
     a, b = centroid(faces_a), centroid(faces_b)
     yardsticks = {"unswapped input (A)": yardstick(faces_a, a, b), "B's own faces": yardstick(faces_b, a, b)}
     if inputs.photo_b is not None:
-        photo = face_descriptors([inputs.photo_b], recogniser).descriptors
+        photo = face_descriptors([inputs.photo_b], recogniser, cache=cache).descriptors
         if len(photo):
             yardsticks["another photo of B"] = yardstick(photo[:1], a, b)
     if len(strangers):

@@ -17,9 +17,10 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from bench import face_cache
 from stream.errors import SwapcamError
-from stream.landmarks import DetectedFace, FaceLandmarker
-from stream.media import collect_media, read_image, read_video
+from stream.landmarks import MESH_POINTS, DetectedFace, FaceLandmarker
+from stream.media import MediaFile, collect_media, read_image, read_video
 from stream.quality import (
     aligned_landmark_error,
     correlation,
@@ -71,25 +72,48 @@ class SeenFaces:
     landmarks: list[NDArray[np.float32]]  # N times (468, 2), frame pixels
 
 
-def face_descriptors(paths: Sequence[Path], recogniser: FaceRecogniser, every: int = 1) -> SeenFaces:
+def face_descriptors(
+    paths: Sequence[Path], recogniser: FaceRecogniser, every: int = 1, cache: Path | None = None
+) -> SeenFaces:
     """Descriptors and landmarks of every face (up to 8 per image, the largest of each video frame) in
-    videos, images or folders of them."""
-    found: list[tuple[Descriptor, NDArray[np.float32]]] = []
+    videos, images or folders of them; with a ``cache`` folder, each file is described once
+    (``bench.face_cache``)."""
+    descriptors: list[NDArray[np.float64]] = []
+    landmarks: list[NDArray[np.float32]] = []
     for media in collect_media(paths):
-        if media.kind == "video":
-            with FaceLandmarker("video") as landmarker:
-                for _, frame in read_video(media.path, every):
-                    faces = landmarker.detect(frame)[:1]
-                    found += [(recogniser.describe(frame, face.landmarks), face.landmarks) for face in faces]
-        else:
-            frame = read_image(media.path)
-            with FaceLandmarker("image", max_faces=8) as landmarker:
-                found += [
-                    (recogniser.describe(frame, f.landmarks), f.landmarks) for f in landmarker.detect(frame)
-                ]
+        max_faces = 1 if media.kind == "video" else 8
+        name = face_cache.key(media.path, every, max_faces) if cache is not None else ""
+        faces = face_cache.load(cache, name) if cache is not None else None
+        if faces is None:
+            faces = _describe(media, recogniser, every, max_faces)
+            if cache is not None:
+                face_cache.store(cache, name, faces)
+        descriptors.append(faces[0])
+        landmarks += list(faces[1])
     return SeenFaces(
-        descriptors=np.array([d for d, _ in found], np.float64).reshape(-1, 128),
-        landmarks=[points for _, points in found],
+        descriptors=np.concatenate(descriptors).reshape(-1, 128) if descriptors else np.zeros((0, 128)),
+        landmarks=landmarks,
+    )
+
+
+def _describe(media: MediaFile, recogniser: FaceRecogniser, every: int, max_faces: int) -> face_cache.Faces:
+    """(descriptors (N, 128), landmarks (N, 468, 2)) of the faces in one media file."""
+    if media.kind == "video":
+        with FaceLandmarker("video") as landmarker:
+            pairs = [
+                (recogniser.describe(frame, face.landmarks), face.landmarks)
+                for _, frame in read_video(media.path, every)
+                for face in landmarker.detect(frame)[:max_faces]
+            ]
+    else:
+        frame = read_image(media.path)
+        with FaceLandmarker("image", max_faces=max_faces) as landmarker:
+            pairs = [(recogniser.describe(frame, f.landmarks), f.landmarks) for f in landmarker.detect(frame)]
+    return (
+        np.array([d for d, _ in pairs], np.float64).reshape(-1, 128),
+        np.array([points for _, points in pairs], np.float32)
+        if pairs
+        else np.zeros((0, MESH_POINTS, 2), np.float32),
     )
 
 
