@@ -566,10 +566,8 @@ def _train_critic(session: Session, code_a: torch.Tensor, code_b: torch.Tensor) 
     """One step of the code critic on this step's codes (after the encoder's step); its accuracy before."""
     assert session.critic is not None and session.critic_optimizer is not None
     accuracy = critic_accuracy(session.critic, code_a, code_b)
-    session.critic_optimizer.zero_grad(set_to_none=True)
-    critic_loss(session.critic, code_a, code_b).backward()
-    average_gradients(session.critic, session.world)
-    session.critic_optimizer.step()
+    loss = critic_loss(session.critic, code_a, code_b)
+    _critic_step(session, session.critic, session.critic_optimizer, loss)
     return accuracy
 
 
@@ -577,8 +575,16 @@ def _train_face_critic(session: Session, real: torch.Tensor, drawn: torch.Tensor
     """One step of the face critic on this step's B faces and B's reconstructions; its accuracy before."""
     assert session.face_critic is not None and session.face_critic_optimizer is not None
     accuracy = face_critic_accuracy(session.face_critic, real, drawn)
-    session.face_critic_optimizer.zero_grad(set_to_none=True)
-    face_critic_loss(session.face_critic, real, drawn).backward()
-    average_gradients(session.face_critic, session.world)
-    session.face_critic_optimizer.step()
+    loss = face_critic_loss(session.face_critic, real, drawn)
+    _critic_step(session, session.face_critic, session.face_critic_optimizer, loss)
     return accuracy
+
+
+def _critic_step(
+    session: Session, critic: torch.nn.Module, optimizer: torch.optim.Optimizer, loss: torch.Tensor
+) -> None:
+    """A critic's optimizer step on its own loss, its gradients averaged over the processes."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    average_gradients(critic, session.world)
+    optimizer.step()

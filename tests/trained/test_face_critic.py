@@ -21,26 +21,25 @@ def test_the_critic_judges_one_logit_per_patch():
     assert FaceCritic()(torch.zeros(2, 3, 96, 96)).shape == (2, 1, 12, 12)
 
 
+def train_critic(critic: FaceCritic, real: torch.Tensor, drawn: torch.Tensor) -> FaceCritic:
+    optimizer = torch.optim.Adam(critic.parameters(), lr=2e-3)
+    for _ in range(60):
+        optimizer.zero_grad()
+        critic_loss(critic, real, drawn).backward()
+        optimizer.step()
+    return critic
+
+
 def test_the_critic_learns_to_tell_texture_from_blur():
     sharp, blurred = textured_and_blurred(0)
     critic = FaceCritic()
-    optimizer = torch.optim.Adam(critic.parameters(), lr=2e-3)
     before = critic_accuracy(critic, sharp, blurred)
-    for _ in range(60):
-        optimizer.zero_grad()
-        critic_loss(critic, sharp, blurred).backward()
-        optimizer.step()
-    assert critic_accuracy(critic, sharp, blurred) > max(0.9, before)
+    assert critic_accuracy(train_critic(critic, sharp, blurred), sharp, blurred) > max(0.9, before)
 
 
 def test_the_realism_term_pushes_the_drawn_faces_toward_what_the_critic_takes_for_real():
     sharp, blurred = textured_and_blurred(1)
-    critic = FaceCritic()
-    optimizer = torch.optim.Adam(critic.parameters(), lr=2e-3)
-    for _ in range(60):
-        optimizer.zero_grad()
-        critic_loss(critic, sharp, blurred).backward()
-        optimizer.step()
+    critic = train_critic(FaceCritic(), sharp, blurred)
     drawn = blurred.clone().requires_grad_(True)
     before = float(realism_loss(critic, drawn).detach())
     for _ in range(3):
